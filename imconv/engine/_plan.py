@@ -1,0 +1,134 @@
+"""``algorithm="auto"``: estimate each algorithm's time with a cost model, pick the least.
+
+The model counts the work each algorithm does for the spec (multiply-adds for direct and
+separable, copied and multiplied window elements for matmul, ``L log2 L`` per transform for
+FFT) and multiplies by per-unit costs measured on the development machine. A later layer
+can replace an estimate with a measurement (autotuning) behind the same :class:`Choice`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._bands import CACHE_BYTES, band_rows
+from ._fft import block_rows
+from ._separable import kernel_rank
+from ._spec import Algorithm, ConvSpec
+
+# Seconds per unit of work, single thread, float32; measured with
+# `python benchmarks/calibrate.py` on the development machine (2-core x86_64, NumPy 2.4,
+# SciPy 1.17, 2026-11-30). float64 costs about twice as much per element for every
+# algorithm, so the choice between them does not depend on the dtype.
+DIRECT_PER_MAC = 0.55e-9  # one tap of one output: a multiply and an add over a band
+DIRECT_PER_CALL = 4e-6  # NumPy call overhead per tap and band
+MATMUL_PER_ELEMENT = 0.9e-9  # one window element copied into the im2col matrix
+GEMM_PER_MAC = 0.05e-9  # one multiply-add inside BLAS
+FFT_PER_ELEMENT_LOG = 0.6e-9  # one element of a real transform, per log2 of its length
+SPECTRUM_PER_ELEMENT = 1.5e-9  # one complex multiply-add of two spectra
+PER_BAND = 20e-6  # Python overhead per band or per 1-D pass
+
+# Multi-threaded runs scale by this fraction of the thread count (memory bandwidth is shared).
+THREAD_EFFICIENCY = 0.85
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The algorithm chosen for a spec, why, and the estimates that decided it.
+
+    Attributes
+    ----------
+    algorithm
+        The algorithm that runs (never ``auto``).
+    source
+        ``"requested"`` when the caller named it, ``"model"`` when the cost model chose.
+    reason
+        One human sentence: why this algorithm.
+    estimates
+        Estimated seconds per candidate algorithm (empty when requested).
+    """
+
+    algorithm: Algorithm
+    source: str
+    reason: str
+    estimates: dict[Algorithm, float] = field(default_factory=dict)
+
+
+def _speedup(spec: ConvSpec) -> float:
+    return 1.0 + (spec.threads - 1) * THREAD_EFFICIENCY
+
+
+def _pairs(spec: ConvSpec) -> int:
+    """Channel pairs each output value sums over (C_in for a bank, 1 per channel else)."""
+    return spec.channels_in if spec.bank else 1
+
+
+def estimate_direct(spec: ConvSpec, nonzero_taps: int) -> float:
+    """Seconds for the direct algorithm."""
+    outputs = spec.channels_out * spec.output_size
+    row = spec.dtype.itemsize * (spec.channels_in + spec.channels_out)
+    row *= math.prod(spec.output_shape[1:])
+    bands = math.ceil(spec.output_shape[0] / band_rows(row, CACHE_BYTES, spec.output_shape[0]))
+    work = nonzero_taps * _pairs(spec) * outputs * DIRECT_PER_MAC
+    calls = nonzero_taps * bands * DIRECT_PER_CALL
+    return (work + calls) / _speedup(spec)
+
+
+def estimate_matmul(spec: ConvSpec) -> float:
+    """Seconds for im2col: copying the windows, then one product on BLAS."""
+    elements = spec.channels_in * spec.output_size * spec.taps
+    gemm = elements * (spec.channels_out if spec.bank else 1) * GEMM_PER_MAC
+    return (elements * MATMUL_PER_ELEMENT + gemm) / _speedup(spec)
+
+
+def estimate_fft(spec: ConvSpec) -> float:
+    """Seconds for overlap-save FFT: forward and inverse transforms per band."""
+    k_eff = spec.effective_kernel_shape
+    dense_rows = spec.padded_shape[0] - k_eff[0] + 1
+    block = block_rows(spec)
+    bands = math.ceil(dense_rows / block)
+    length = (block + k_eff[0] - 1) * math.prod(spec.padded_shape[1:])
+    per_transform = length * math.log2(max(length, 2)) * FFT_PER_ELEMENT_LOG
+    transforms = spec.channels_in + spec.channels_out
+    products = spec.channels_out * _pairs(spec) * length * SPECTRUM_PER_ELEMENT / 2
+    # scipy.fft's workers split batched transforms across channels; count that as threads.
+    work = bands * (transforms * per_transform + products) / _speedup(spec)
+    return work + bands * PER_BAND
+
+
+def estimate_separable(spec: ConvSpec, rank: int) -> float:
+    """Seconds for ``rank`` chains of 1-D passes (one chain per separable term)."""
+    size, chain = list(spec.padded_shape), 0.0
+    for axis, k in enumerate(spec.kernel_shape):
+        size[axis] = spec.output_shape[axis]
+        chain += k * math.prod(size) * DIRECT_PER_MAC + PER_BAND
+    if spec.bank:  # one chain per term per channel pair, each on one channel
+        chains = rank * spec.channels_out * spec.channels_in
+    else:  # one chain per term, over all channels at once
+        chains, chain = rank, chain * spec.channels_in
+    return chains * chain / _speedup(spec)
+
+
+def choose_algorithm(spec: ConvSpec, kernel: np.ndarray) -> Choice:
+    """Pick the algorithm for ``spec`` (canonical ``kernel``): the requested one, or the
+    cheapest by the cost model when ``spec.algorithm`` is ``auto``."""
+    if spec.algorithm is not Algorithm.AUTO:
+        return Choice(spec.algorithm, "requested", f"{spec.algorithm} was requested")
+    nonzero = int(np.count_nonzero(kernel)) // max(1, spec.channels_out * _pairs(spec))
+    estimates = {
+        Algorithm.DIRECT: estimate_direct(spec, max(nonzero, 1)),
+        Algorithm.MATMUL: estimate_matmul(spec),
+        Algorithm.FFT: estimate_fft(spec),
+    }
+    if spec.ndim > 1 and (not spec.bank or spec.channels_out * spec.channels_in <= 64):
+        ranks = [kernel_rank(k) for k in kernel.reshape(-1, *spec.kernel_shape)]
+        estimates[Algorithm.SEPARABLE] = estimate_separable(spec, max(max(ranks), 1))
+    best = min(estimates, key=estimates.__getitem__)
+    runner_up = sorted(estimates.values())[1]
+    reason = (
+        f"cost model: {best} estimated {estimates[best] * 1e3:.3g} ms, "
+        f"{runner_up / max(estimates[best], 1e-12):.2g}x faster than the next"
+    )
+    return Choice(best, "model", reason, estimates)

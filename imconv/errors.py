@@ -1,0 +1,97 @@
+"""The exception hierarchy of imconv, and nothing else.
+
+Every error a user can cause derives from :class:`ImconvError` and also from the builtin
+exception it refines, so ``except ValueError`` keeps working for library callers.
+Messages name the argument, show the value received with ``!r`` and say what is allowed::
+
+    stride must be a positive integer or a tuple of them, one per axis; got (0, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ImageReadError",
+    "ImageWriteError",
+    "ImconvError",
+    "InvalidParameterError",
+    "KernelError",
+    "OutputExistsError",
+    "ShapeError",
+    "UnknownNameError",
+]
+
+
+class ImconvError(Exception):
+    """Base class of every error imconv raises on purpose.
+
+    Parameters
+    ----------
+    message
+        The one-line message shown to the user.
+    hint
+        An optional second sentence telling the user what to do instead.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InvalidParameterError(ImconvError, ValueError):
+    """An argument has a value outside what is allowed.
+
+    Parameters
+    ----------
+    name
+        The argument's name as the user wrote it (``"stride"``, ``"--padding"``).
+    value
+        The value received; shown with ``!r``.
+    allowed
+        What is allowed, phrased to follow "must be".
+    hint
+        An optional suggestion.
+    """
+
+    def __init__(self, name: str, value: Any, allowed: str, *, hint: str | None = None) -> None:
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{name} must be {allowed}; got {value!r}", hint=hint)
+
+
+class UnknownNameError(InvalidParameterError):
+    """A name (padding, mode, algorithm, preset...) is not one of the known choices.
+
+    The message lists the choices, and suggests the closest one when there is one.
+    """
+
+    def __init__(self, name: str, value: Any, choices: list[str] | tuple[str, ...]) -> None:
+        import difflib
+
+        self.choices = tuple(choices)
+        close = difflib.get_close_matches(str(value), self.choices, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else None
+        super().__init__(name, value, "one of " + ", ".join(self.choices), hint=hint)
+
+
+class ShapeError(ImconvError, ValueError):
+    """Arrays whose shapes do not fit together (kernel vs image, bank vs channels, bias)."""
+
+
+class KernelError(ImconvError, ValueError):
+    """A kernel that cannot be used: empty, non-finite, malformed file or text."""
+
+
+class ImageReadError(ImconvError, OSError):
+    """An image that cannot be read: missing, not an image, truncated, unsupported mode."""
+
+
+class ImageWriteError(ImconvError, OSError):
+    """An output that cannot be written: missing folder, no permission, bad format."""
+
+
+class OutputExistsError(ImageWriteError, FileExistsError):
+    """The output exists (or is an input) and overwriting was not allowed."""
