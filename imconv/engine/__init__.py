@@ -56,17 +56,17 @@ _ALGORITHMS = {
 }
 
 
-def _canonical(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """``x`` as a contiguous ``(C, *spatial)`` array in the compute dtype."""
-    image = x[np.newaxis] if spec.channel_axis is None else np.moveaxis(x, spec.channel_axis, 0)
-    return np.ascontiguousarray(image, dtype=spec.dtype)
+def _channels_first(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """View of ``x`` as ``(C, *spatial)`` (not a copy)."""
+    return x[np.newaxis] if spec.channel_axis is None else np.moveaxis(x, spec.channel_axis, 0)
 
 
 def _restore(result: np.ndarray, spec: ConvSpec) -> np.ndarray:
     """A canonical ``(C, *spatial)`` result with the channel axis put back where it was."""
     if spec.channel_axis is None:
         return result[0]
-    return np.ascontiguousarray(np.moveaxis(result, 0, spec.channel_axis))
+    # A view, not a copy: the channel axis goes back where it was without moving data.
+    return np.moveaxis(result, 0, spec.channel_axis)
 
 
 def _plan(
@@ -99,7 +99,8 @@ def _run(x: Any, w: Any, flip: bool, bias: Any, options: dict[str, Any]) -> np.n
     x = np.asarray(x)
     spec, kernel = _plan(x, w, flip, options)
     offset = None if bias is None else _bias(bias, spec)
-    padded = extend(_canonical(x, spec), spec.pad_widths, spec.padding, spec.cval)
+    image = _channels_first(x, spec)
+    padded = extend(image, spec.pad_widths, spec.padding, spec.cval, spec.dtype)
     result = _ALGORITHMS[_choose(spec, kernel).algorithm](padded, kernel, spec)
     if offset is not None:
         result += offset
@@ -263,7 +264,8 @@ def pad(
     spec = make_spec(x.shape, x.dtype, point, padding=padding, cval=cval,
                      channel_axis=channel_axis, threads=1)  # fmt: skip
     widths = _widths(width, spec.ndim)
-    return _restore(extend(_canonical(x, spec), widths, spec.padding, spec.cval), spec)
+    image = _channels_first(x, spec)
+    return _restore(extend(image, widths, spec.padding, spec.cval, spec.dtype), spec)
 
 
 def _widths(width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
