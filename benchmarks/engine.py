@@ -12,6 +12,7 @@ to the better SciPy function (the issue-2 target: at most 1.0 at every size).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -73,7 +74,7 @@ def main() -> None:
     image = np.asarray(Image.open(args.image).convert("RGB"), dtype=np.float32)
     rng = np.random.default_rng(0)
     print(
-        f"# {platform.machine()} {platform.processor() or ''}, cores {imconv.engine._spec.default_threads()}, "
+        f"# {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}"
     )
     print(
@@ -92,8 +93,8 @@ def main() -> None:
                 row.append("-")
                 continue
             times[algorithm] = median_time(
-                lambda a=algorithm: imconv.convolve(
-                    image, kernel, padding="reflect", channel_axis=-1, algorithm=a
+                lambda a=algorithm, w=kernel: imconv.convolve(
+                    image, w, padding="reflect", channel_axis=-1, algorithm=a
                 ),
                 args.repeat,
             )
