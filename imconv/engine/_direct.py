@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from ._bands import CACHE_BYTES, band_rows, input_rows, run_bands
+from ._bands import CACHE_BYTES, Workspace, band_rows, input_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
 
@@ -28,29 +28,33 @@ def tap_view(
 
 def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
     """Valid strided, dilated correlation of the padded canonical image with the kernel."""
-    out = np.zeros((spec.channels_out, *spec.output_shape), dtype=spec.dtype)
+    out = output_array((spec.channels_out, *spec.output_shape), spec.dtype, spec.threads)
     rest = spec.output_shape[1:]
     row_bytes = spec.dtype.itemsize * int(np.prod(rest)) * (spec.channels_in + spec.channels_out)
     rows = band_rows(row_bytes, CACHE_BYTES, spec.output_shape[0])
-    taps = list(itertools.product(*(range(k) for k in spec.kernel_shape)))
+    taps = [
+        tap
+        for tap in itertools.product(*(range(k) for k in spec.kernel_shape))
+        if kernel[(Ellipsis, *tap)].any()  # zero taps cost nothing
+    ]
 
-    def compute(start: int, stop: int) -> None:
+    def compute(start: int, stop: int, workspace: Workspace) -> None:
         band = image[:, input_rows(spec, start, stop)]
         acc = out[:, start:stop]
         shape = (stop - start, *rest)
-        if spec.bank:
-            for tap in taps:
-                weights = kernel[(slice(None), slice(None), *tap)]
-                if weights.any():
-                    view = tap_view(band, tap, spec, shape)
-                    acc += np.tensordot(weights, view, axes=(1, 0))
-            return
-        scratch = np.empty(acc.shape, dtype=spec.dtype)
-        for tap in taps:
-            weight = kernel[tap]
-            if weight:
-                np.multiply(tap_view(band, tap, spec, shape), weight, out=scratch)
-                acc += scratch
+        if not taps:
+            acc[...] = 0
+        for number, tap in enumerate(taps):
+            view = tap_view(band, tap, spec, shape)
+            if spec.bank:
+                product = np.tensordot(kernel[(slice(None), slice(None), *tap)], view, (1, 0))
+            else:
+                product = scratch(workspace, "product", acc.shape, spec.dtype)
+                np.multiply(view, kernel[tap], out=acc if number == 0 else product)
+            if number == 0 and spec.bank:
+                acc[...] = product
+            elif number > 0:
+                acc += product
 
     run_bands(compute, spec.output_shape[0], rows, spec.threads)
     return out

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._bands import band_rows, input_rows, run_bands
+from ._bands import Workspace, band_rows, input_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
 # Bytes of im2col matrix per band: big enough for BLAS to run at speed, small enough to
@@ -34,7 +34,7 @@ def windows(band: np.ndarray, spec: ConvSpec) -> np.ndarray:
 
 def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
     """Valid strided, dilated correlation of the padded canonical image with the kernel."""
-    out = np.empty((spec.channels_out, *spec.output_shape), dtype=spec.dtype)
+    out = output_array((spec.channels_out, *spec.output_shape), spec.dtype, spec.threads)
     ndim, taps = spec.ndim, spec.taps
     row_bytes = spec.dtype.itemsize * math.prod(spec.output_shape[1:]) * spec.channels_in * taps
     rows = band_rows(row_bytes, IM2COL_BYTES, spec.output_shape[0])
@@ -43,17 +43,19 @@ def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarr
     else:
         vector = kernel.reshape(taps)
 
-    def compute(start: int, stop: int) -> None:
+    def compute(start: int, stop: int, workspace: Workspace) -> None:
         view = windows(image[:, input_rows(spec, start, stop)], spec)
         band_shape = view.shape[1 : ndim + 1]
+        if spec.bank:  # (C_in, *outputs, *taps) -> (*outputs, C_in, *taps) -> (P, C_in*taps)
+            view = np.moveaxis(view, 0, ndim)
+        cols = scratch(workspace, "cols", view.shape, spec.dtype)
+        np.copyto(cols, view)  # the im2col copy, into a buffer reused across bands
         if spec.bank:
-            # (C_in, *outputs, *taps) -> (*outputs, C_in, *taps) -> (P, C_in*taps)
-            cols = np.moveaxis(view, 0, ndim).reshape(-1, spec.channels_in * taps)
-            result = (cols @ matrix).T.reshape(spec.channels_out, *band_shape)
+            result = cols.reshape(-1, spec.channels_in * taps) @ matrix
+            out[:, start:stop] = result.T.reshape(spec.channels_out, *band_shape)
         else:
-            cols = view.reshape(-1, taps)
-            result = (cols @ vector).reshape(spec.channels_in, *band_shape)
-        out[:, start:stop] = result
+            result = cols.reshape(-1, taps) @ vector
+            out[:, start:stop] = result.reshape(spec.channels_in, *band_shape)
 
     run_bands(compute, spec.output_shape[0], rows, spec.threads)
     return out

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ._bands import CACHE_BYTES, band_rows, run_bands
+from ._bands import CACHE_BYTES, Workspace, band_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
 
@@ -67,21 +67,24 @@ def correlate_axis(
     length = (image.shape[axis + 1] - k_eff) // stride + 1
     shape = list(image.shape)
     shape[axis + 1] = length
-    out = np.zeros(shape, dtype=image.dtype)
+    out = output_array(tuple(shape), image.dtype, threads)
     row_bytes = 3 * image.dtype.itemsize * math.prod(shape) // shape[1]
     rows = band_rows(row_bytes, CACHE_BYTES, shape[1])
+    taps = [(m, weight) for m, weight in enumerate(vector) if weight]
 
-    def compute(start: int, stop: int) -> None:
+    def compute(start: int, stop: int, workspace: Workspace) -> None:
         acc = out[:, start:stop]
-        scratch = np.empty(acc.shape, dtype=image.dtype)
+        product = scratch(workspace, "product", acc.shape, image.dtype)
         index = [slice(None), slice(start, stop)] + [slice(None)] * (image.ndim - 2)
         count, offset = (stop - start, start * stride) if axis == 0 else (length, 0)
-        for m, weight in enumerate(vector):
-            if weight:
-                first = offset + m * dilation
-                index[axis + 1] = slice(first, first + (count - 1) * stride + 1, stride)
-                np.multiply(image[tuple(index)], weight, out=scratch)
-                acc += scratch
+        if not taps:
+            acc[...] = 0
+        for number, (m, weight) in enumerate(taps):
+            first = offset + m * dilation
+            index[axis + 1] = slice(first, first + (count - 1) * stride + 1, stride)
+            np.multiply(image[tuple(index)], weight, out=acc if number == 0 else product)
+            if number:
+                acc += product
 
     run_bands(compute, shape[1], rows, threads)
     return out
