@@ -69,7 +69,7 @@ def _restore(result: np.ndarray, spec: ConvSpec) -> np.ndarray:
     return np.moveaxis(result, 0, spec.channel_axis)
 
 
-def _plan(
+def _prepare(
     x: np.ndarray, w: Any, flip: bool, options: dict[str, Any]
 ) -> tuple[ConvSpec, np.ndarray]:
     """Validate; return the spec and the kernel in the compute dtype, flipped if asked."""
@@ -97,7 +97,7 @@ def _bias(bias: Any, spec: ConvSpec) -> np.ndarray:
 
 def _run(x: Any, w: Any, flip: bool, bias: Any, options: dict[str, Any]) -> np.ndarray:
     x = np.asarray(x)
-    spec, kernel = _plan(x, w, flip, options)
+    spec, kernel = _prepare(x, w, flip, options)
     offset = None if bias is None else _bias(bias, spec)
     image = _channels_first(x, spec)
     padded = extend(image, spec.pad_widths, spec.padding, spec.cval, spec.dtype)
@@ -227,7 +227,7 @@ def choose_algorithm(x: Any, w: Any, *, correlate: bool = False, **options: Any)
     -------
     Choice
     """
-    spec, kernel = _plan(np.asarray(x), w, not correlate, options)
+    spec, kernel = _prepare(np.asarray(x), w, not correlate, options)
     return _choose(spec, kernel)
 
 

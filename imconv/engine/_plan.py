@@ -18,16 +18,16 @@ from ._fft import block_rows
 from ._separable import kernel_rank
 from ._spec import Algorithm, ConvSpec
 
-# Seconds per unit of work, single thread, float32; measured with
-# `python benchmarks/calibrate.py` on the development machine (2-core x86_64, NumPy 2.4,
-# SciPy 1.17, 2026-11-30). float64 costs about twice as much per element for every
-# algorithm, so the choice between them does not depend on the dtype.
-DIRECT_PER_MAC = 0.55e-9  # one tap of one output: a multiply and an add over a band
+# Seconds per unit of work, one thread, float32; fitted with `python benchmarks/calibrate.py`
+# (medians of measured/estimated over its problem grid) on the development machine: 2-core
+# AMD EPYC VM, NumPy 2.4, SciPy 1.17, OpenBLAS 0.3.31, 2026-11-30. float64 costs about twice
+# as much per element for every algorithm, so the choice between them does not change.
+DIRECT_PER_MAC = 0.38e-9  # one tap of one output: a multiply and an add over a band
 DIRECT_PER_CALL = 4e-6  # NumPy call overhead per tap and band
-MATMUL_PER_ELEMENT = 0.9e-9  # one window element copied into the im2col matrix
+MATMUL_PER_ELEMENT = 3.0e-9  # one window element copied into the im2col matrix
 GEMM_PER_MAC = 0.05e-9  # one multiply-add inside BLAS
-FFT_PER_ELEMENT_LOG = 0.6e-9  # one element of a real transform, per log2 of its length
-SPECTRUM_PER_ELEMENT = 1.5e-9  # one complex multiply-add of two spectra
+FFT_PER_ELEMENT_LOG = 0.27e-9  # one element of a real transform, per log2 of its length
+SPECTRUM_PER_ELEMENT = 0.7e-9  # one complex multiply-add of two spectra
 PER_BAND = 20e-6  # Python overhead per band or per 1-D pass
 
 # Multi-threaded runs scale by this fraction of the thread count (memory bandwidth is shared).
@@ -84,18 +84,19 @@ def estimate_matmul(spec: ConvSpec) -> float:
 
 
 def estimate_fft(spec: ConvSpec) -> float:
-    """Seconds for overlap-save FFT: forward and inverse transforms per band."""
+    """Seconds for overlap-save FFT: a forward and an inverse transform per band."""
+    import scipy.fft
+
     k_eff = spec.effective_kernel_shape
-    dense_rows = spec.padded_shape[0] - k_eff[0] + 1
-    block = block_rows(spec)
-    bands = math.ceil(dense_rows / block)
-    length = (block + k_eff[0] - 1) * math.prod(spec.padded_shape[1:])
+    first = scipy.fft.next_fast_len(block_rows(spec) + k_eff[0] - 1, real=True)
+    rows = max(1, (first - k_eff[0]) // spec.stride[0] + 1)
+    bands = math.ceil(spec.output_shape[0] / rows)
+    rest = (scipy.fft.next_fast_len(n, real=True) for n in spec.padded_shape[1:])
+    length = first * math.prod(rest)
     per_transform = length * math.log2(max(length, 2)) * FFT_PER_ELEMENT_LOG
     transforms = spec.channels_in + spec.channels_out
     products = spec.channels_out * _pairs(spec) * length * SPECTRUM_PER_ELEMENT / 2
-    # scipy.fft's workers split batched transforms across channels; count that as threads.
-    work = bands * (transforms * per_transform + products) / _speedup(spec)
-    return work + bands * PER_BAND
+    return bands * (transforms * per_transform + products + PER_BAND) / _speedup(spec)
 
 
 def estimate_separable(spec: ConvSpec, rank: int) -> float:

@@ -40,17 +40,23 @@ def separable_factors(kernel: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     >>> np.allclose(np.outer(*terms[0]), [[3, 4, 5], [6, 8, 10], [9, 12, 15]])
     True
     """
-    kernel = np.asarray(kernel, dtype=np.float64)
+    kernel = np.asarray(kernel)
+    eps = np.finfo(kernel.dtype if kernel.dtype.kind == "f" else np.float64).eps
+    return _factors(kernel.astype(np.float64), float(eps))
+
+
+def _factors(kernel: np.ndarray, eps: float) -> list[tuple[np.ndarray, ...]]:
+    """The terms of a float64 kernel, singular values below the ``eps`` tolerance dropped."""
     if kernel.ndim == 1:
         return [(kernel.copy(),)] if kernel.any() else []
     matrix = kernel.reshape(kernel.shape[0], -1)
     u, s, vt = np.linalg.svd(matrix, full_matrices=False)
-    tolerance = s[0] * max(matrix.shape) * np.finfo(np.float64).eps
+    tolerance = s[0] * max(matrix.shape) * eps
     terms = []
     for i in np.flatnonzero(s > tolerance):
         scale = math.sqrt(s[i])
         rest = (vt[i] * scale).reshape(kernel.shape[1:])
-        terms += [(u[:, i] * scale, *sub) for sub in separable_factors(rest)]
+        terms += [(u[:, i] * scale, *sub) for sub in _factors(rest, eps)]
     return terms
 
 
