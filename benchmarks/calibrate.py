@@ -15,8 +15,7 @@ import time
 
 import numpy as np
 
-from imconv.engine import _plan
-from imconv.engine import correlate
+from imconv.engine import _plan, correlate
 from imconv.engine._spec import make_spec
 
 ESTIMATES = {

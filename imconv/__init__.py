@@ -3,46 +3,49 @@
 >>> import numpy as np, imconv
 >>> imconv.convolve(np.array([2.0, -1.0, 1.0]), np.array([1.0, 1.0, 2.0]), mode="full").tolist()
 [2.0, 1.0, 4.0, -1.0, 2.0]
+
+The names below load on first use (PEP 562), so ``imconv --help`` starts without NumPy.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from imconv.engine import (
-    Algorithm,
-    Mode,
-    Padding,
-    ReceptiveField,
-    Step,
-    choose_algorithm,
-    convolve,
-    correlate,
-    kernel_rank,
-    output_shape,
-    pad,
-    receptive_field,
-    separable_factors,
-    toeplitz,
-)
+import importlib
+from typing import Any
 
-try:
-    __version__ = version("imconv")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = "0.1.0"
 
-__all__ = [
-    "Algorithm",
-    "Mode",
-    "Padding",
-    "ReceptiveField",
-    "Step",
-    "__version__",
-    "choose_algorithm",
-    "convolve",
-    "correlate",
-    "kernel_rank",
-    "output_shape",
-    "pad",
-    "receptive_field",
-    "separable_factors",
-    "toeplitz",
-]
+_EXPORTS = {
+    "Algorithm": "imconv.choices",
+    "Mode": "imconv.choices",
+    "Padding": "imconv.choices",
+    "ReceptiveField": "imconv.engine",
+    "Step": "imconv.engine",
+    "choose_algorithm": "imconv.engine",
+    "convolve": "imconv.engine",
+    "correlate": "imconv.engine",
+    "kernel_rank": "imconv.engine",
+    "output_shape": "imconv.engine",
+    "pad": "imconv.engine",
+    "receptive_field": "imconv.engine",
+    "separable_factors": "imconv.engine",
+    "toeplitz": "imconv.engine",
+    "Kernel": "imconv.kernels",
+    "load_kernel": "imconv.kernels",
+    "preset": "imconv.kernels",
+    "read_image": "imconv.images",
+    "write_image": "imconv.images",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'imconv' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from imconv.errors import ShapeError
+from imconv.choices import Algorithm, Mode, Padding
+from imconv.errors import InvalidParameterError, ShapeError
 
 from . import _direct, _fft, _matmul, _separable
 from ._geometry import ReceptiveField, Step, output_shape, receptive_field
@@ -27,7 +28,7 @@ from ._padding import extend
 from ._plan import Choice
 from ._plan import choose_algorithm as _choose
 from ._separable import kernel_rank, separable_factors
-from ._spec import Algorithm, ConvSpec, Mode, Padding, check_kernel, make_spec
+from ._spec import ConvSpec, check_kernel, make_spec
 
 __all__ = [
     "Algorithm",
@@ -86,7 +87,7 @@ def _bias(bias: Any, spec: ConvSpec) -> np.ndarray:
     """Bias as a ``(C_out, 1, ...)`` array that broadcasts over the canonical output."""
     values = np.asarray(bias)
     if values.dtype.kind not in "biuf" or not np.isfinite(values).all():
-        raise ShapeError(f"bias must hold finite real numbers; got {bias!r}")
+        raise InvalidParameterError("bias", bias, "finite real numbers")
     if values.ndim > 1 or (values.ndim == 1 and values.size != spec.channels_out):
         raise ShapeError(
             f"bias must be a number or have one value per output channel "
@@ -264,8 +265,10 @@ def pad(
     spec = make_spec(x.shape, x.dtype, point, padding=padding, cval=cval,
                      channel_axis=channel_axis, threads=1)  # fmt: skip
     widths = _widths(width, spec.ndim)
-    image = _channels_first(x, spec)
-    return _restore(extend(image, widths, spec.padding, spec.cval, spec.dtype), spec)
+    result = _restore(extend(_channels_first(x, spec), widths, spec.padding, spec.cval,
+                             spec.dtype), spec)  # fmt: skip
+    # Like numpy.pad, always a new array (zero widths would otherwise return x itself).
+    return result.copy() if np.shares_memory(result, x) else result
 
 
 def _widths(width: Any, ndim: int) -> tuple[tuple[int, int], ...]:

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from imconv.choices import Padding
 from imconv.errors import InvalidParameterError
 
 from ._direct import tap_view
-from ._spec import Padding, check_kernel, make_spec
+from ._spec import check_kernel, make_spec
 
 _INDEX_MODES = {
     Padding.REFLECT: "reflect",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._spec import Padding
+from imconv.choices import Padding
 
 # The modes numpy.pad implements exactly as the contract defines them.
 _NUMPY_MODES = {

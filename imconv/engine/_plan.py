@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from imconv.choices import Algorithm
+
 from ._bands import CACHE_BYTES, band_rows
 from ._fft import block_rows
 from ._separable import kernel_rank
-from ._spec import Algorithm, ConvSpec
+from ._spec import ConvSpec
 
 # Seconds per unit of work, one thread, float32; fitted with `python benchmarks/calibrate.py`
 # (medians of measured/estimated over its problem grid) on the development machine: 2-core
@@ -83,15 +85,26 @@ def estimate_matmul(spec: ConvSpec) -> float:
     return (elements * MATMUL_PER_ELEMENT + gemm) / _speedup(spec)
 
 
+def smooth_length(n: int) -> int:
+    """The least 5-smooth number >= n: ``scipy.fft.next_fast_len`` without importing SciPy
+    (its import costs more than planning a small image)."""
+    while True:
+        m = n
+        for p in (2, 3, 5):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return n
+        n += 1
+
+
 def estimate_fft(spec: ConvSpec) -> float:
     """Seconds for overlap-save FFT: a forward and an inverse transform per band."""
-    import scipy.fft
-
     k_eff = spec.effective_kernel_shape
-    first = scipy.fft.next_fast_len(block_rows(spec) + k_eff[0] - 1, real=True)
+    first = smooth_length(block_rows(spec) + k_eff[0] - 1)
     rows = max(1, (first - k_eff[0]) // spec.stride[0] + 1)
     bands = math.ceil(spec.output_shape[0] / rows)
-    rest = (scipy.fft.next_fast_len(n, real=True) for n in spec.padded_shape[1:])
+    rest = (smooth_length(n) for n in spec.padded_shape[1:])
     length = first * math.prod(rest)
     per_transform = length * math.log2(max(length, 2)) * FFT_PER_ELEMENT_LOG
     transforms = spec.channels_in + spec.channels_out
@@ -127,9 +140,9 @@ def choose_algorithm(spec: ConvSpec, kernel: np.ndarray) -> Choice:
         ranks = [kernel_rank(k) for k in kernel.reshape(-1, *spec.kernel_shape)]
         estimates[Algorithm.SEPARABLE] = estimate_separable(spec, max(max(ranks), 1))
     best = min(estimates, key=estimates.__getitem__)
-    runner_up = sorted(estimates.values())[1]
+    runner_up = min((a for a in estimates if a is not best), key=estimates.__getitem__)
     reason = (
-        f"cost model: {best} estimated {estimates[best] * 1e3:.3g} ms, "
-        f"{runner_up / max(estimates[best], 1e-12):.2g}x faster than the next"
+        f"cost model: {best} {estimates[best] * 1e3:.3g} ms "
+        f"(next {runner_up} {estimates[runner_up] * 1e3:.3g} ms)"
     )
     return Choice(best, "model", reason, estimates)

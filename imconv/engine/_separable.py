@@ -54,7 +54,8 @@ def _factors(kernel: np.ndarray, eps: float) -> list[tuple[np.ndarray, ...]]:
     tolerance = s[0] * max(matrix.shape) * eps
     terms = []
     for i in np.flatnonzero(s > tolerance):
-        scale = math.sqrt(s[i])
+        # Sign chosen so each column factor's largest entry is positive (SVD's is arbitrary).
+        scale = math.sqrt(s[i]) * (1.0 if u[np.argmax(np.abs(u[:, i])), i] > 0 else -1.0)
         rest = (vt[i] * scale).reshape(kernel.shape[1:])
         terms += [(u[:, i] * scale, *sub) for sub in _factors(rest, eps)]
     return terms

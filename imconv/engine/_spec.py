@@ -10,65 +10,12 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from imconv.errors import InvalidParameterError, KernelError, ShapeError, UnknownNameError
-
-
-class Mode(StrEnum):
-    """Output size: ``full`` (every overlap), ``same`` (as the input), ``valid`` (no padding)."""
-
-    FULL = "full"
-    SAME = "same"
-    VALID = "valid"
-
-
-class Padding(StrEnum):
-    """How the image is extended past its border (strip ``a b c d`` extended by 2).
-
-    ``zero``      ``0 0|a b c d|0 0``
-    ``constant``  ``v v|a b c d|v v``  (``v`` is ``cval``)
-    ``reflect``   ``c b|a b c d|c b``  (edge not repeated)
-    ``symmetric`` ``b a|a b c d|d c``  (edge repeated)
-    ``replicate`` ``a a|a b c d|d d``
-    ``wrap``      ``c d|a b c d|a b``
-    ``mean``      ``m m|a b c d|m m``  (``m`` is the mean of that channel)
-    """
-
-    ZERO = "zero"
-    CONSTANT = "constant"
-    REFLECT = "reflect"
-    SYMMETRIC = "symmetric"
-    REPLICATE = "replicate"
-    WRAP = "wrap"
-    MEAN = "mean"
-
-
-class Algorithm(StrEnum):
-    """How the sums are computed; every algorithm gives the same answer."""
-
-    AUTO = "auto"
-    DIRECT = "direct"
-    MATMUL = "matmul"
-    FFT = "fft"
-    SEPARABLE = "separable"
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def parse_choice(enum: type[E], value: Any, name: str) -> E:
-    """Return the member of ``enum`` named by ``value`` (case and spaces ignored)."""
-    if isinstance(value, enum):
-        return value
-    key = value.strip().lower() if isinstance(value, str) else value
-    try:
-        return enum(key)
-    except ValueError:
-        raise UnknownNameError(name, value, [m.value for m in enum]) from None
+from imconv.choices import Algorithm, Mode, Padding, parse_choice
+from imconv.errors import InvalidParameterError, KernelError, ShapeError
 
 
 def per_axis(value: Any, ndim: int, name: str) -> tuple[int, ...]:
@@ -91,7 +38,8 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
         raise InvalidParameterError(
             "image dtype", str(dtype), "real: bool, integer or floating point"
         )
-    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+    double = dtype.kind == "f" and dtype.itemsize == 8  # any byte order
+    return np.dtype(np.float64) if double else np.dtype(np.float32)
 
 
 def default_threads() -> int:
