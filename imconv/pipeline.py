@@ -1,0 +1,253 @@
+"""A chain of filter steps applied to one image, timed stage by stage.
+
+``read -> prepare -> step 1 ... step n -> map -> write``: the pipeline reads an image,
+premultiplies colour by alpha, runs each kernel step through the engine (recording the
+algorithm used and why), maps the result to the output range and writes it atomically.
+It holds no terminal code: :mod:`imconv.report` renders its records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from imconv import images
+from imconv.choices import Algorithm, Mode, Padding, parse_choice
+from imconv.engine import choose_algorithm, convolve, correlate
+from imconv.errors import InvalidParameterError
+from imconv.kernels import Kernel
+
+
+class AlphaRule(StrEnum):
+    """What happens to an alpha channel.
+
+    ``auto`` filters alpha with the kernel (colour premultiplied) unless the chain sums to
+    zero (edge kernels), where alpha is kept; ``filter`` always filters it; ``keep`` leaves
+    its values untouched (only resampled to the output geometry).
+    """
+
+    AUTO = "auto"
+    FILTER = "filter"
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """How one kernel is applied: the engine's options, with the CLI's defaults."""
+
+    mode: Mode = Mode.SAME
+    padding: Padding = Padding.REFLECT
+    cval: float = 0.0
+    stride: int | tuple[int, ...] = 1
+    dilation: int | tuple[int, ...] = 1
+    correlate: bool = False
+    algorithm: Algorithm = Algorithm.AUTO
+
+    def engine_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`imconv.convolve` (without the kernel)."""
+        return dict(mode=self.mode, padding=self.padding, cval=self.cval, stride=self.stride,
+                    dilation=self.dilation, algorithm=self.algorithm)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FilterStep:
+    """One kernel and the options it runs with."""
+
+    kernel: Kernel
+    options: StepOptions = field(default_factory=StepOptions)
+
+
+@dataclass
+class StageTime:
+    """Wall time of one stage; kernel steps also say which algorithm ran and why."""
+
+    stage: str
+    seconds: float
+    algorithm: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ImageRecord:
+    """What happened to one image: sizes, stages and their times, the output written."""
+
+    source: str
+    output: str | None = None
+    width: int = 0
+    height: int = 0
+    channels: int = 0
+    mode: str = ""
+    output_shape: tuple[int, ...] = ()
+    range_rule: str = ""
+    stages: list[StageTime] = field(default_factory=list)
+
+    @property
+    def megapixels(self) -> float:
+        """Input size in millions of pixels."""
+        return self.width * self.height / 1e6
+
+    @property
+    def seconds(self) -> float:
+        """Total of the stage times."""
+        return sum(stage.seconds for stage in self.stages)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[StageTime]:
+        """Time the body as stage ``name``; the body may fill in algorithm and reason."""
+        timing = StageTime(name, 0.0)
+        start = time.perf_counter()
+        try:
+            yield timing
+        finally:
+            timing.seconds = time.perf_counter() - start
+            self.stages.append(timing)
+
+
+def chain_sum(steps: Sequence[FilterStep]) -> float:
+    """Sum of the composed kernel of a chain (the product of the steps' sums).
+
+    A magnitude kernel (``sobel``) counts as non-zero: its output is never negative.
+    """
+    total = 1.0
+    for step in steps:
+        total *= 1.0 if step.kernel.combine else step.kernel.sum
+    return total
+
+
+def is_zero_sum(steps: Sequence[FilterStep]) -> bool:
+    """Whether the chain responds to edges only (a flat image maps to zero)."""
+    return any(step.kernel.is_zero_sum and not step.kernel.combine for step in steps)
+
+
+def check_stride(shape: tuple[int, ...], stride: int | tuple[int, ...]) -> None:
+    """Refuse a stride longer than the image: it would keep a single row or column."""
+    strides = (stride, stride) if isinstance(stride, int) else stride
+    if any(s > n for s, n in zip(strides, shape[:2], strict=True)):
+        height, width = shape[:2]
+        raise InvalidParameterError(
+            "--stride", stride, f"at most the image size ({height} rows, {width} columns)"
+        )
+
+
+def run_step(
+    pixels: np.ndarray, step: FilterStep, threads: int | None, timing: StageTime
+) -> np.ndarray:
+    """Apply one step to ``(H, W, C)`` float pixels; record the algorithm in ``timing``."""
+    check_stride(pixels.shape, step.options.stride)
+    options = step.options.engine_options()
+    operation = correlate if step.options.correlate else convolve
+    kernel = step.kernel
+    parts = kernel.weights if kernel.combine else [kernel.weights]
+    choice = choose_algorithm(pixels, parts[0], correlate=step.options.correlate,
+                              channel_axis=-1, threads=threads, **options)  # fmt: skip
+    options["algorithm"] = choice.algorithm
+    timing.algorithm, timing.reason = str(choice.algorithm), choice.reason
+    responses = [
+        operation(pixels, part, channel_axis=-1, threads=threads, bias=kernel.bias, **options)
+        for part in parts
+    ]
+    if kernel.combine:
+        return np.sqrt(sum(np.square(r) for r in responses))
+    return responses[0]
+
+
+def filter_pixels(
+    pixels: np.ndarray,
+    steps: Sequence[FilterStep],
+    *,
+    threads: int | None = None,
+    record: ImageRecord | None = None,
+) -> np.ndarray:
+    """Run every step on ``pixels`` (``(H, W)`` or ``(H, W, C)``); return ``(H', W', C')``."""
+    record = record or ImageRecord("<array>")
+    result = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
+    for number, step in enumerate(steps, start=1):
+        with record.stage(f"step {number}: {step.kernel.name}") as timing:
+            result = run_step(result, step, threads, timing)
+    return result
+
+
+def alpha_kernel(step: FilterStep) -> FilterStep:
+    """A delta kernel with the step's geometry: resamples alpha like the step, values kept."""
+    weights = step.kernel.weights
+    shape = weights.shape[-2:]
+    delta = np.zeros(shape)
+    delta[tuple((k - 1) // 2 for k in shape)] = 1.0
+    if not step.options.correlate:
+        delta = np.flip(delta)
+    return FilterStep(Kernel(delta, name="alpha"), step.options)
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """How results become files: range rule, alpha, quality, overwriting, limits."""
+
+    range_rule: images.RangeRule | None = None
+    alpha: AlphaRule = AlphaRule.AUTO
+    quality: int | None = None
+    montage: bool = False
+    overwrite: bool = False
+    max_pixels: int | None = None
+    threads: int | None = None
+
+    @classmethod
+    def parse(cls, *, range_rule: str | None, alpha: str, **rest: Any) -> OutputSettings:
+        """Build settings from the command line's strings (validating the choices)."""
+        rule = None if range_rule is None else parse_choice(images.RangeRule, range_rule, "--range")
+        return cls(range_rule=rule, alpha=parse_choice(AlphaRule, alpha, "--alpha"), **rest)
+
+
+def _filters_alpha(steps: Sequence[FilterStep], rule: AlphaRule) -> bool:
+    """Whether alpha goes through the kernels (and colour is premultiplied)."""
+    linear = all(not step.kernel.combine and step.kernel.weights.ndim == 2 for step in steps)
+    if rule is AlphaRule.FILTER:
+        return linear
+    return rule is AlphaRule.AUTO and linear and not is_zero_sum(steps)
+
+
+def process_file(job: Any, steps: Sequence[FilterStep], settings: OutputSettings) -> ImageRecord:
+    """Read ``job.source``, run the steps, map the range, write ``job.destination``."""
+    record = ImageRecord(job.source, output=job.destination)
+    with record.stage("read"):
+        picture = images.read_image(job.source, max_pixels=settings.max_pixels)
+    pixels, alpha = picture.pixels, picture.alpha
+    record.height, record.width = pixels.shape[:2]
+    record.channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    record.mode = picture.mode
+    through = alpha is not None and _filters_alpha(steps, settings.alpha)
+    with record.stage("prepare"):
+        if through:
+            pixels = images.premultiply(pixels, alpha)
+    result = filter_pixels(pixels, steps, threads=settings.threads, record=record)
+    if alpha is not None:
+        with record.stage("alpha"):
+            alpha_steps = steps if through else [alpha_kernel(step) for step in steps]
+            alpha = np.clip(
+                filter_pixels(alpha, alpha_steps, threads=settings.threads)[..., 0], 0, 1
+            )
+            if through:
+                result = images.unpremultiply(result, alpha)
+    channels = result.shape[-1]
+    plan = images.plan_output(job.destination, channels=channels, alpha=alpha is not None,
+                              mode=picture.mode)  # fmt: skip
+    # The range to map into: the picture's own (8/16-bit), else the output's; none for
+    # outputs that store floats (.npy, float TIFF), which get the raw result.
+    top = None if plan.max_value is None else (picture.max_value or plan.max_value)
+    rule = settings.range_rule or images.default_rule(is_zero_sum(steps))
+    record.range_rule, record.output_shape = str(rule), result.shape
+    with record.stage("map"):
+        if top is not None or settings.range_rule is not None:
+            result = images.map_range(result, rule=rule, max_value=top)
+        else:
+            record.range_rule = "none"
+    with record.stage("write"):
+        images.write_image(result[..., 0] if channels == 1 else result, job.destination,
+                           like=picture, alpha=alpha, quality=settings.quality,
+                           overwrite=settings.overwrite, montage=settings.montage)  # fmt: skip
+    return record
