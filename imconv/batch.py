@@ -40,11 +40,21 @@ class Job:
 
 @dataclass
 class BatchResult:
-    """What a run produced: one record per finished job, one reason per failed one."""
+    """What a run produced: one record per finished job, one reason per failed one.
+
+    ``errors`` holds the exception of each failure, in the order of ``failures`` (for its
+    hint, and its stack with ``--traceback``).
+    """
 
     records: list = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     skipped: int = 0
+    errors: list[ImconvError] = field(default_factory=list)
+
+    def fail(self, source: str, error: ImconvError) -> None:
+        """Record that the job reading ``source`` failed with ``error``."""
+        self.failures.append((source, str(error)))
+        self.errors.append(error)
 
 
 def default_output(source: Path, slug: str, suffix: str | None = None) -> Path:
@@ -95,13 +105,13 @@ def plan_jobs(
     pairs, skipped = _sources(inputs, recursive=recursive)
     single = len(inputs) == 1 and not Path(inputs[0]).is_dir()
     if single:
-        source = pairs[0][0]
+        source, name = pairs[0]
         if output is None:
             if source == STDIO:
                 raise InvalidParameterError("-o", None, "given when reading stdin (use -o -)")
             destination = str(default_output(Path(source), slug, suffix))
         elif output != STDIO and Path(output).is_dir():
-            destination = str(default_output(Path(output) / Path(source).name, slug, suffix))
+            destination = str(default_output(Path(output) / name, slug, suffix))
         else:
             destination = output
         jobs = [Job(source, destination)]
@@ -158,6 +168,22 @@ def _check(jobs: Sequence[Job], *, overwrite: bool) -> None:
             )
 
 
+def check_report(path: str | os.PathLike[str], jobs: Sequence[Job]) -> None:
+    """Refuse a report path that is an input or an output of the jobs (before any work)."""
+    key = os.path.realpath(path)
+    for job in jobs:
+        if job.source != STDIO and key == os.path.realpath(job.source):
+            raise OutputExistsError(
+                f"report {str(path)!r} is an input; it is never overwritten",
+                hint="choose another name for --report",
+            )
+        if job.destination != STDIO and key == os.path.realpath(job.destination):
+            raise OutputExistsError(
+                f"report {str(path)!r} is also the output of {job.source!r}",
+                hint="choose another name for --report",
+            )
+
+
 def run_jobs(jobs: Sequence[Job], process: Callable[[Job], object]) -> BatchResult:
     """Run ``process`` on every job in order; a failing job is recorded, not fatal."""
     result = BatchResult()
@@ -167,7 +193,9 @@ def run_jobs(jobs: Sequence[Job], process: Callable[[Job], object]) -> BatchResu
                 Path(job.destination).parent.mkdir(parents=True, exist_ok=True)
             result.records.append(process(job))
         except ImconvError as error:
-            result.failures.append((job.source, str(error)))
+            result.fail(job.source, error)
         except OSError as error:
-            result.failures.append((job.source, str(ImageWriteError(str(error)))))
+            wrapped = ImageWriteError(str(error))
+            wrapped.__cause__ = error
+            result.fail(job.source, wrapped)
     return result

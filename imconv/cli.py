@@ -182,8 +182,8 @@ def apply(
         typer.Option(
             metavar="auto|filter|keep",
             help="Alpha: filter it with the kernel, colour premultiplied so blurs "
-            "leave no dark halos (auto does this unless the kernels sum to zero); "
-            "or keep its values.",
+            "leave no dark halos (auto does this unless the kernels sum to zero or add "
+            "a bias); or keep its values.",
         ),
     ] = "auto",
     quality: Annotated[int | None, typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
@@ -240,10 +240,15 @@ def apply(
         slug = "_".join(step.kernel.slug for step in steps)
         jobs, skipped = batch.plan_jobs(inputs, output, slug=slug, recursive=recursive,
                                         overwrite=overwrite)  # fmt: skip
+        if report is not None:
+            batch.check_report(report, jobs)
         result = batch.run_jobs(jobs, lambda job: pipeline.process_file(job, steps, settings))
         result.skipped = skipped
-        return render_result(result, steps, timing=timing, report=report, quiet=quiet,
-                             single=len(jobs) == 1, threads=threads)  # fmt: skip
+        status = render_result(result, steps, timing=timing, report=report, quiet=quiet,
+                               single=len(jobs) == 1, threads=threads)  # fmt: skip
+        if traceback and result.errors:
+            raise result.errors[0]
+        return status
 
     run_guarded(work, traceback=traceback)
 
@@ -274,8 +279,8 @@ def render_result(
             failures=result.failures,
         )  # fmt: skip
         reports.write_report(report, document)
-    if single and result.failures:
-        stderr.print(f"imconv: error: {result.failures[0][1]}", markup=False)
+    if single and result.errors:
+        fail(result.errors[0])  # one image: its error and hint, but it is not a usage error
         return ExitStatus.ERROR
     if result.failures:
         stderr.print(reports.failure_table(result.failures))

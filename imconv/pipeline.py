@@ -19,7 +19,7 @@ import numpy as np
 
 from imconv import images
 from imconv.choices import Algorithm, Mode, Padding, parse_choice
-from imconv.engine import choose_algorithm, convolve, correlate
+from imconv.engine import choose_algorithm
 from imconv.errors import InvalidParameterError
 from imconv.kernels import Kernel
 
@@ -29,7 +29,8 @@ class AlphaRule(StrEnum):
 
     ``auto`` filters alpha with the kernel (colour premultiplied) unless the chain sums to
     zero (edge kernels), where alpha is kept; ``filter`` always filters it; ``keep`` leaves
-    its values untouched (only resampled to the output geometry).
+    its values untouched (only resampled to the output geometry). Alpha is always kept for
+    banks, magnitude kernels and kernels with a bias.
     """
 
     AUTO = "auto"
@@ -141,20 +142,13 @@ def run_step(
     """Apply one step to ``(H, W, C)`` float pixels; record the algorithm in ``timing``."""
     check_stride(pixels.shape, step.options.stride)
     options = step.options.engine_options()
-    operation = correlate if step.options.correlate else convolve
-    kernel = step.kernel
-    parts = kernel.weights if kernel.combine else [kernel.weights]
-    choice = choose_algorithm(pixels, parts[0], correlate=step.options.correlate,
-                              channel_axis=-1, threads=threads, **options)  # fmt: skip
+    kernel, correlate = step.kernel, step.options.correlate
+    first = kernel.weights[0] if kernel.combine else kernel.weights
+    choice = choose_algorithm(pixels, first, correlate=correlate, channel_axis=-1,
+                              threads=threads, **options)  # fmt: skip
     options["algorithm"] = choice.algorithm
     timing.algorithm, timing.reason = str(choice.algorithm), choice.reason
-    responses = [
-        operation(pixels, part, channel_axis=-1, threads=threads, bias=kernel.bias, **options)
-        for part in parts
-    ]
-    if kernel.combine:
-        return np.sqrt(sum(np.square(r) for r in responses))
-    return responses[0]
+    return kernel.apply(pixels, correlate=correlate, channel_axis=-1, threads=threads, **options)
 
 
 def filter_pixels(
@@ -175,10 +169,11 @@ def filter_pixels(
 
 def alpha_kernel(step: FilterStep) -> FilterStep:
     """A delta kernel with the step's geometry: resamples alpha like the step, values kept."""
-    weights = step.kernel.weights
-    shape = weights.shape[-2:]
+    shape = step.kernel.weights.shape[-2:]
     delta = np.zeros(shape)
-    delta[tuple((k - 1) // 2 for k in shape)] = 1.0
+    # "same" pads k - 1 - (k - 1) // 2 before, so the correlation tap k // 2 reads the pixel
+    # itself (even kernels too); convolution flips the kernel, so it stores the tap flipped.
+    delta[tuple(k // 2 for k in shape)] = 1.0
     if not step.options.correlate:
         delta = np.flip(delta)
     return FilterStep(Kernel(delta, name="alpha"), step.options)
@@ -204,8 +199,15 @@ class OutputSettings:
 
 
 def _filters_alpha(steps: Sequence[FilterStep], rule: AlphaRule) -> bool:
-    """Whether alpha goes through the kernels (and colour is premultiplied)."""
-    linear = all(not step.kernel.combine and step.kernel.weights.ndim == 2 for step in steps)
+    """Whether alpha goes through the kernels (and colour is premultiplied).
+
+    Only plain 2-D kernels without a bias can: a bias offsets colour values, and added to
+    alpha (0..1) it would make every pixel opaque.
+    """
+    linear = all(
+        not step.kernel.combine and step.kernel.weights.ndim == 2 and step.kernel.bias is None
+        for step in steps
+    )
     if rule is AlphaRule.FILTER:
         return linear
     return rule is AlphaRule.AUTO and linear and not is_zero_sum(steps)
@@ -234,11 +236,14 @@ def process_file(job: Any, steps: Sequence[FilterStep], settings: OutputSettings
             if through:
                 result = images.unpremultiply(result, alpha)
     channels = result.shape[-1]
-    plan = images.plan_output(job.destination, channels=channels, alpha=alpha is not None,
-                              mode=picture.mode)  # fmt: skip
+    # A montage of several maps is one grey image, and montage() rescales each map itself.
+    tiled = settings.montage and channels > 1
+    plan = images.plan_output(job.destination, channels=1 if tiled else channels,
+                              alpha=alpha is not None and not tiled,
+                              mode="L" if tiled else picture.mode)  # fmt: skip
     # The range to map into: the picture's own (8/16-bit), else the output's; none for
     # outputs that store floats (.npy, float TIFF), which get the raw result.
-    top = None if plan.max_value is None else (picture.max_value or plan.max_value)
+    top = None if plan.max_value is None or tiled else (picture.max_value or plan.max_value)
     rule = settings.range_rule or images.default_rule(is_zero_sum(steps))
     record.range_rule, record.output_shape = str(rule), result.shape
     with record.stage("map"):

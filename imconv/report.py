@@ -7,6 +7,7 @@ The only module besides :mod:`imconv.cli` that imports Rich. Records come from
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -19,6 +20,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from imconv.errors import ImageWriteError, ImconvError
 from imconv.images import write_atomic
 from imconv.pipeline import FilterStep, ImageRecord
 
@@ -53,9 +55,10 @@ def timing_table(record: ImageRecord) -> Table:
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile of a non-empty sequence."""
+    """Nearest-rank percentile of a non-empty sequence: the ``ceil(fraction * n)``-th value."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    # round(): a product a hair above a whole number (floating point) must not add a rank.
+    rank = max(1, min(len(ordered), math.ceil(round(fraction * len(ordered), 9))))
     return ordered[rank - 1]
 
 
@@ -175,7 +178,17 @@ def report_dict(
 def write_report(path: Path, document: dict[str, Any]) -> None:
     """Write the JSON report whole or not at all (temporary file, then rename)."""
     text = json.dumps(document, indent=2, default=str) + "\n"
-    write_atomic(Path(path), lambda stream: stream.write(text.encode("utf-8")))
+    path = Path(path)
+    if path.is_dir():
+        raise ImageWriteError(f"cannot write the report {str(path)!r}: it is a folder")
+    try:
+        write_atomic(path, lambda stream: stream.write(text.encode("utf-8")))
+    except OSError as error:
+        if isinstance(error, ImconvError):
+            raise
+        raise ImageWriteError(
+            f"cannot write the report {str(path)!r}: {error.strerror or error}"
+        ) from error
 
 
 def failure_table(failures: Sequence[tuple[str, str]]) -> Table:
@@ -229,7 +242,7 @@ def heat_map(matrix: Any) -> Table:
 
 
 def _vector(values: Any) -> str:
-    return "[" + " ".join(f"{v:.4g}" for v in values) + "]"
+    return "[" + " ".join(f"{v + 0.0:.4g}" for v in values) + "]"  # + 0.0: no "-0"
 
 
 def kernel_view(kernel: Any) -> Group:
@@ -267,5 +280,6 @@ def preset_table(presets: Sequence[Any]) -> Table:
         rank = f"{info.rank} separable" if info.separable else str(info.rank)
         parameters = " ".join(f"{p.name}={p.default}" for p in info.params)
         size = "x".join(map(str, info.shape))
-        table.add_row(info.name, size, _number(info.sum), rank, parameters, info.description)
+        total = 0.0 if info.zero_sum else info.sum  # not -2e-17 for the LoG
+        table.add_row(info.name, size, _number(total), rank, parameters, info.description)
     return table
