@@ -29,6 +29,7 @@ _EXPORTS = {
     "receptive_field": "imconv.engine",
     "separable_factors": "imconv.engine",
     "toeplitz": "imconv.engine",
+    "verify": "imconv.engine",
     "Kernel": "imconv.kernels",
     "load_kernel": "imconv.kernels",
     "preset": "imconv.kernels",

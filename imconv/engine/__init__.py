@@ -14,6 +14,7 @@ Conventions (DESIGN.md section 2):
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,12 @@ import numpy as np
 from imconv.choices import Algorithm, Mode, Padding
 from imconv.errors import InvalidParameterError, ShapeError
 
-from . import _direct, _fft, _matmul, _separable
+from . import _direct, _fft, _matmul, _separable, _tune
 from ._geometry import ReceptiveField, Step, output_shape, receptive_field
 from ._operator import toeplitz
 from ._padding import extend
-from ._plan import Choice
-from ._plan import choose_algorithm as _choose
+from ._plan import Choice, kernel_ranks, operations, peak_memory
+from ._plan import choose_algorithm as _model_choice
 from ._separable import kernel_rank, separable_factors
 from ._spec import ConvSpec, check_kernel, make_spec
 
@@ -41,13 +42,22 @@ __all__ = [
     "choose_algorithm",
     "convolve",
     "correlate",
+    "forget_choices",
     "kernel_rank",
     "output_shape",
     "pad",
     "receptive_field",
+    "remember_choices",
     "separable_factors",
     "toeplitz",
+    "tuned_choices",
+    "verify",
 ]
+
+# The measured choices of autotuning in this process (key -> algorithm), to keep on disk.
+tuned_choices = _tune.remembered
+remember_choices = _tune.remember
+forget_choices = _tune.forget
 
 _ALGORITHMS = {
     Algorithm.DIRECT: _direct.correlate,
@@ -96,13 +106,37 @@ def _bias(bias: Any, spec: ConvSpec) -> np.ndarray:
     return values.astype(spec.dtype).reshape((-1,) + (1,) * spec.ndim)
 
 
-def _run(x: Any, w: Any, flip: bool, bias: Any, options: dict[str, Any]) -> np.ndarray:
+def _decide(spec: ConvSpec, kernel: np.ndarray, padded: np.ndarray, autotune: bool) -> Choice:
+    """The cost model's choice, or with ``autotune`` a measured (or remembered) one."""
+    if autotune and spec.algorithm is Algorithm.AUTO:
+        choice = _tune.measure(spec, kernel, padded, _ALGORITHMS)
+    else:
+        choice = _model_choice(spec, kernel)
+    rank = kernel_ranks(spec, kernel)
+    return dataclasses.replace(
+        choice,
+        operations=operations(spec, choice.algorithm, rank),
+        peak_bytes=peak_memory(spec, choice.algorithm),
+    )
+
+
+def _padded(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """The canonical image extended by the spec's padding, in the compute dtype."""
+    return extend(_channels_first(x, spec), spec.pad_widths, spec.padding, spec.cval, spec.dtype)
+
+
+def _run(
+    x: Any, w: Any, flip: bool, bias: Any, autotune: bool, options: dict[str, Any]
+) -> np.ndarray:
     x = np.asarray(x)
     spec, kernel = _prepare(x, w, flip, options)
     offset = None if bias is None else _bias(bias, spec)
-    image = _channels_first(x, spec)
-    padded = extend(image, spec.pad_widths, spec.padding, spec.cval, spec.dtype)
-    result = _ALGORITHMS[_choose(spec, kernel).algorithm](padded, kernel, spec)
+    padded = _padded(x, spec)
+    if autotune and spec.algorithm is Algorithm.AUTO:
+        algorithm = _tune.measure(spec, kernel, padded, _ALGORITHMS).algorithm
+    else:
+        algorithm = _model_choice(spec, kernel).algorithm
+    result = _ALGORITHMS[algorithm](padded, kernel, spec)
     if offset is not None:
         result += offset
     return _restore(result, spec)
@@ -121,6 +155,7 @@ def correlate(
     channel_axis: int | None = None,
     bias: Any = None,
     threads: int | None = None,
+    autotune: bool = False,
 ) -> np.ndarray:
     """Correlate ``x`` with the kernel ``w``: ``y[j] = sum_m xp[j*s + m*d] * w[m]``.
 
@@ -154,6 +189,10 @@ def correlate(
         Added to each output channel (one value, or one per output channel).
     threads : int, optional
         Threads for bands and transforms; default all cores.
+    autotune : bool
+        With ``algorithm="auto"``: time the plausible algorithms on a band of this very
+        problem and run the fastest; the choice is remembered in this process for every
+        later call with the same shapes, kernel rank, options, dtype and threads.
 
     Returns
     -------
@@ -178,7 +217,7 @@ def correlate(
     """
     options = dict(mode=mode, padding=padding, cval=cval, stride=stride, dilation=dilation,
                    algorithm=algorithm, channel_axis=channel_axis, threads=threads)  # fmt: skip
-    return _run(x, w, False, bias, options)
+    return _run(x, w, False, bias, autotune, options)
 
 
 def convolve(
@@ -194,6 +233,7 @@ def convolve(
     channel_axis: int | None = None,
     bias: Any = None,
     threads: int | None = None,
+    autotune: bool = False,
 ) -> np.ndarray:
     """Convolve ``x`` with ``w``: :func:`correlate` with ``w`` flipped on every spatial axis.
 
@@ -209,27 +249,63 @@ def convolve(
     """
     options = dict(mode=mode, padding=padding, cval=cval, stride=stride, dilation=dilation,
                    algorithm=algorithm, channel_axis=channel_axis, threads=threads)  # fmt: skip
-    return _run(x, w, True, bias, options)
+    return _run(x, w, True, bias, autotune, options)
 
 
-def choose_algorithm(x: Any, w: Any, *, correlate: bool = False, **options: Any) -> Choice:
-    """The algorithm that ``convolve(x, w, **options)`` would run, why, and the estimates.
+def choose_algorithm(
+    x: Any, w: Any, *, correlate: bool = False, autotune: bool = False, **options: Any
+) -> Choice:
+    """The algorithm that ``convolve(x, w, **options)`` would run, why, and its cost.
 
     Parameters
     ----------
     x, w : array_like
-        As for :func:`convolve` (``x`` may be any array of the right shape and dtype).
+        As for :func:`convolve`. Only ``x``'s shape and dtype matter unless ``autotune``
+        (a zero-strided ``numpy.broadcast_to`` array plans a large image for free).
     correlate : bool
         Plan :func:`correlate` instead (the same choice, the kernel flipped).
+    autotune : bool
+        Measure the candidates on ``x`` (see :func:`correlate`) instead of estimating.
     **options
         Any keyword of :func:`convolve` except ``bias``.
 
     Returns
     -------
     Choice
+        The algorithm, where the choice came from (requested, model, measured, cache),
+        a sentence saying why, the estimates, operations and peak memory.
     """
-    spec, kernel = _prepare(np.asarray(x), w, not correlate, options)
-    return _choose(spec, kernel)
+    x = np.asarray(x)
+    spec, kernel = _prepare(x, w, not correlate, options)
+    measuring = autotune and spec.algorithm is Algorithm.AUTO
+    padded = _padded(x, spec) if measuring else x
+    return _decide(spec, kernel, padded, measuring)
+
+
+def verify(x: Any, w: Any, y: Any, *, correlate: bool = False, **options: Any) -> float:
+    """Largest difference of ``y`` from the ``direct`` algorithm on a band, relative to max|y|.
+
+    Parameters
+    ----------
+    x, w : array_like
+        The input and kernel ``y`` was computed from.
+    y : array_like
+        A result of :func:`convolve` (or :func:`correlate`) with the same options.
+    correlate : bool
+        ``y`` came from :func:`correlate`.
+    **options
+        The options ``y`` was computed with (except ``bias``, ``algorithm``).
+
+    Returns
+    -------
+    float
+        ``max|y - y_direct| / max|y_direct|`` over the first output rows (those that
+        read the padded border); within 1e-4 (float32) or 1e-10 (float64) when correct.
+    """
+    x = np.asarray(x)
+    spec, kernel = _prepare(x, w, not correlate, {**options, "algorithm": "direct"})
+    result = _channels_first(np.asarray(y), spec) if spec.channel_axis is not None else y[None]
+    return _tune.verify(spec, kernel, _padded(x, spec), np.asarray(result), _direct.correlate)
 
 
 def pad(

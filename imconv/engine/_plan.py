@@ -16,7 +16,7 @@ import numpy as np
 from imconv.choices import Algorithm
 
 from ._bands import CACHE_BYTES, band_rows
-from ._fft import block_rows
+from ._fft import BLOCK_ELEMENTS, block_rows
 from ._separable import kernel_rank
 from ._spec import ConvSpec
 
@@ -45,17 +45,24 @@ class Choice:
     algorithm
         The algorithm that runs (never ``auto``).
     source
-        ``"requested"`` when the caller named it, ``"model"`` when the cost model chose.
+        ``"requested"`` when the caller named it, ``"model"`` when the cost model chose,
+        ``"measured"`` when autotuning timed the candidates now, ``"cache"`` when it had.
     reason
         One human sentence: why this algorithm.
     estimates
         Estimated seconds per candidate algorithm (empty when requested).
+    operations
+        Estimated arithmetic of the chosen algorithm (multiply-adds, or FFT flops).
+    peak_bytes
+        Estimated peak memory of the chosen algorithm.
     """
 
     algorithm: Algorithm
     source: str
     reason: str
     estimates: dict[Algorithm, float] = field(default_factory=dict)
+    operations: float = 0.0
+    peak_bytes: int = 0
 
 
 def _speedup(spec: ConvSpec) -> float:
@@ -125,20 +132,35 @@ def estimate_separable(spec: ConvSpec, rank: int) -> float:
     return chains * chain / _speedup(spec)
 
 
-def choose_algorithm(spec: ConvSpec, kernel: np.ndarray) -> Choice:
-    """Pick the algorithm for ``spec`` (canonical ``kernel``): the requested one, or the
-    cheapest by the cost model when ``spec.algorithm`` is ``auto``."""
-    if spec.algorithm is not Algorithm.AUTO:
-        return Choice(spec.algorithm, "requested", f"{spec.algorithm} was requested")
+def kernel_ranks(spec: ConvSpec, kernel: np.ndarray) -> int:
+    """The largest separable rank over the kernel's 2-D slices (capped for huge banks)."""
+    if spec.ndim == 1:
+        return 1
+    if spec.bank and spec.channels_out * spec.channels_in > 64:
+        return min(spec.kernel_shape)  # too many SVDs to be worth it: assume the worst
+    return max(1, *(kernel_rank(k) for k in kernel.reshape(-1, *spec.kernel_shape)))
+
+
+def estimates_for(spec: ConvSpec, kernel: np.ndarray) -> tuple[dict[Algorithm, float], int]:
+    """Estimated seconds of every algorithm for ``spec``, and the kernel's rank."""
     nonzero = int(np.count_nonzero(kernel)) // max(1, spec.channels_out * _pairs(spec))
+    rank = kernel_ranks(spec, kernel)
     estimates = {
         Algorithm.DIRECT: estimate_direct(spec, max(nonzero, 1)),
         Algorithm.MATMUL: estimate_matmul(spec),
         Algorithm.FFT: estimate_fft(spec),
     }
-    if spec.ndim > 1 and (not spec.bank or spec.channels_out * spec.channels_in <= 64):
-        ranks = [kernel_rank(k) for k in kernel.reshape(-1, *spec.kernel_shape)]
-        estimates[Algorithm.SEPARABLE] = estimate_separable(spec, max(max(ranks), 1))
+    if spec.ndim > 1:
+        estimates[Algorithm.SEPARABLE] = estimate_separable(spec, rank)
+    return estimates, rank
+
+
+def choose_algorithm(spec: ConvSpec, kernel: np.ndarray) -> Choice:
+    """Pick the algorithm for ``spec`` (canonical ``kernel``): the requested one, or the
+    cheapest by the cost model when ``spec.algorithm`` is ``auto``."""
+    if spec.algorithm is not Algorithm.AUTO:
+        return Choice(spec.algorithm, "requested", f"{spec.algorithm} was requested")
+    estimates, _ = estimates_for(spec, kernel)
     best = min(estimates, key=estimates.__getitem__)
     runner_up = min((a for a in estimates if a is not best), key=estimates.__getitem__)
     reason = (
@@ -146,3 +168,31 @@ def choose_algorithm(spec: ConvSpec, kernel: np.ndarray) -> Choice:
         f"(next {runner_up} {estimates[runner_up] * 1e3:.3g} ms)"
     )
     return Choice(best, "model", reason, estimates)
+
+
+def operations(spec: ConvSpec, algorithm: Algorithm, rank: int) -> float:
+    """Estimated arithmetic: multiply-adds (direct, matmul, separable) or FFT flops."""
+    outputs = spec.channels_out * spec.output_size * _pairs(spec)
+    if algorithm is Algorithm.FFT:
+        length = math.prod(smooth_length(n) for n in spec.padded_shape)
+        transforms = spec.channels_in + spec.channels_out
+        return 2.5 * transforms * length * math.log2(max(length, 2))
+    if algorithm is Algorithm.SEPARABLE:
+        return float(rank * outputs * sum(spec.kernel_shape))
+    return float(outputs * spec.taps)
+
+
+def peak_memory(spec: ConvSpec, algorithm: Algorithm) -> int:
+    """Estimated peak bytes: padded input, output, and the bands' temporaries."""
+    item = spec.dtype.itemsize
+    padded = spec.channels_in * math.prod(spec.padded_shape) * item
+    output = spec.channels_out * spec.output_size * item
+    bands = spec.threads * {
+        Algorithm.DIRECT: CACHE_BYTES,
+        Algorithm.SEPARABLE: CACHE_BYTES,
+        Algorithm.MATMUL: 16 * 1024 * 1024,  # the im2col band budget of _matmul
+        Algorithm.FFT: 6 * BLOCK_ELEMENTS * item,  # band, spectrum, product, inverse
+    }.get(algorithm, 0)
+    if algorithm is Algorithm.SEPARABLE:
+        bands += output  # the intermediate of the first pass
+    return padded + output + bands
