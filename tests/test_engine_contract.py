@@ -437,6 +437,7 @@ def band_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """
     for module in (_bands, _direct, _separable):
         monkeypatch.setattr(module, "CACHE_BYTES", 256)
+    monkeypatch.setattr(_direct, "FLAT_BAND_BYTES", 256)
     monkeypatch.setattr(_matmul, "IM2COL_BYTES", 256)
     calls: list[tuple[int, int]] = []
     for module in (_direct, _matmul, _separable):

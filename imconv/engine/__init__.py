@@ -125,17 +125,49 @@ def _padded(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
     return extend(_channels_first(x, spec), spec.pad_widths, spec.padding, spec.cval, spec.dtype)
 
 
+def _folds_channels(spec: ConvSpec) -> bool:
+    """Whether a per-channel kernel on a channels-last image can treat channels as one
+    more spatial axis with a kernel of size 1 (every padding but the per-channel mean)."""
+    return spec.channel_axis == spec.ndim and not spec.bank and spec.padding is not Padding.MEAN
+
+
+def _direct_channels_last(x: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """Direct correlation of ``(..., C)`` data in place: no transposition to channels-first.
+
+    A photo arrives as (H, W, C); moving C first costs a strided copy as long as a 3x3
+    convolution. Seen as an (H, W, C) volume correlated with a (k, k, 1) kernel, every
+    channel is filtered alone and the output comes back already as (H', W', C).
+    """
+    folded = dataclasses.replace(
+        spec,
+        input_shape=(*spec.input_shape, spec.channels_in),
+        kernel_shape=(*spec.kernel_shape, 1),
+        channels_in=1,
+        channels_out=1,
+        stride=(*spec.stride, 1),
+        dilation=(*spec.dilation, 1),
+        channel_axis=None,
+    )
+    padded = extend(x[np.newaxis], folded.pad_widths, spec.padding, spec.cval, spec.dtype)
+    return _direct.correlate(padded, kernel[..., np.newaxis], folded)[0]
+
+
 def _run(
     x: Any, w: Any, flip: bool, bias: Any, autotune: bool, options: dict[str, Any]
 ) -> np.ndarray:
     x = np.asarray(x)
     spec, kernel = _prepare(x, w, flip, options)
     offset = None if bias is None else _bias(bias, spec)
-    padded = _padded(x, spec)
+    padded = None
     if autotune and spec.algorithm is Algorithm.AUTO:
+        padded = _padded(x, spec)
         algorithm = _tune.measure(spec, kernel, padded, _ALGORITHMS).algorithm
     else:
         algorithm = _model_choice(spec, kernel).algorithm
+    if algorithm is Algorithm.DIRECT and _folds_channels(spec):
+        result = _direct_channels_last(x, kernel, spec)
+        return result if offset is None else result + offset.reshape(-1)
+    padded = _padded(x, spec) if padded is None else padded
     result = _ALGORITHMS[algorithm](padded, kernel, spec)
     if offset is not None:
         result += offset
