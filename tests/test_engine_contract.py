@@ -20,7 +20,7 @@ import scipy.signal
 
 import imconv
 import oracle
-from imconv.engine import _bands, _direct, _fft, _matmul, _separable
+from imconv.engine import _bands, _direct, _fft, _flat, _matmul, _separable
 from oracle import MODES, PADDINGS, assert_close
 
 ALGORITHMS = ("direct", "matmul", "fft", "separable", "auto")
@@ -437,7 +437,7 @@ def band_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """
     for module in (_bands, _direct, _separable):
         monkeypatch.setattr(module, "CACHE_BYTES", 256)
-    monkeypatch.setattr(_direct, "FLAT_BAND_BYTES", 256)
+    monkeypatch.setattr(_flat, "FLAT_BAND_BYTES", 64)
     monkeypatch.setattr(_matmul, "IM2COL_BYTES", 256)
     calls: list[tuple[int, int]] = []
     for module in (_direct, _matmul, _separable):
@@ -447,6 +447,12 @@ def band_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
             _real(compute, total_rows, rows, threads)
 
         monkeypatch.setattr(module, "run_bands", spy)
+
+    def flat_spy(sources, out, _real=_flat.correlate_runs):  # type: ignore[no-untyped-def]
+        calls.append((out.size, max(1, _flat.FLAT_BAND_BYTES // out.itemsize)))
+        _real(sources, out)
+
+    monkeypatch.setattr(_flat, "correlate_runs", flat_spy)
     return calls
 
 

@@ -15,6 +15,7 @@ Conventions (DESIGN.md section 2):
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from . import _direct, _fft, _matmul, _separable, _tune
 from ._geometry import ReceptiveField, Step, output_shape, receptive_field
 from ._operator import toeplitz
 from ._padding import extend
-from ._plan import Choice, kernel_ranks, operations, peak_memory
+from ._plan import Choice, folds_channels, kernel_ranks, operations, peak_memory
 from ._plan import choose_algorithm as _model_choice
 from ._separable import kernel_rank, separable_factors
 from ._spec import ConvSpec, check_kernel, make_spec
@@ -125,14 +126,10 @@ def _padded(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
     return extend(_channels_first(x, spec), spec.pad_widths, spec.padding, spec.cval, spec.dtype)
 
 
-def _folds_channels(spec: ConvSpec) -> bool:
-    """Whether a per-channel kernel on a channels-last image can treat channels as one
-    more spatial axis with a kernel of size 1 (every padding but the per-channel mean)."""
-    return spec.channel_axis == spec.ndim and not spec.bank and spec.padding is not Padding.MEAN
-
-
-def _direct_channels_last(x: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """Direct correlation of ``(..., C)`` data in place: no transposition to channels-first.
+def _channels_last(
+    x: np.ndarray, kernel: np.ndarray, spec: ConvSpec, algorithm: Callable[..., np.ndarray]
+) -> np.ndarray:
+    """Correlation of ``(..., C)`` data in place: no transposition to channels-first.
 
     A photo arrives as (H, W, C); moving C first costs a strided copy as long as a 3x3
     convolution. Seen as an (H, W, C) volume correlated with a (k, k, 1) kernel, every
@@ -149,7 +146,7 @@ def _direct_channels_last(x: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> 
         channel_axis=None,
     )
     padded = extend(x[np.newaxis], folded.pad_widths, spec.padding, spec.cval, spec.dtype)
-    return _direct.correlate(padded, kernel[..., np.newaxis], folded)[0]
+    return algorithm(padded, kernel[..., np.newaxis], folded)[0]
 
 
 def _run(
@@ -164,8 +161,8 @@ def _run(
         algorithm = _tune.measure(spec, kernel, padded, _ALGORITHMS).algorithm
     else:
         algorithm = _model_choice(spec, kernel).algorithm
-    if algorithm is Algorithm.DIRECT and _folds_channels(spec):
-        result = _direct_channels_last(x, kernel, spec)
+    if algorithm in (Algorithm.DIRECT, Algorithm.SEPARABLE) and folds_channels(spec):
+        result = _channels_last(x, kernel, spec, _ALGORITHMS[algorithm])
         return result if offset is None else result + offset.reshape(-1)
     padded = _padded(x, spec) if padded is None else padded
     result = _ALGORITHMS[algorithm](padded, kernel, spec)

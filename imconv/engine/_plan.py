@@ -13,24 +13,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imconv.choices import Algorithm
+from imconv.choices import Algorithm, Padding
 
 from ._bands import CACHE_BYTES, band_rows
 from ._fft import BLOCK_ELEMENTS, block_rows
+from ._flat import FLAT_BAND_BYTES
 from ._separable import kernel_rank
 from ._spec import ConvSpec
 
-# Seconds per unit of work, one thread, float32; fitted with `python benchmarks/calibrate.py`
-# (medians of measured/estimated over its problem grid) on the development machine: 2-core
-# AMD EPYC VM, NumPy 2.4, SciPy 1.17, OpenBLAS 0.3.31, 2026-11-30. float64 costs about twice
-# as much per element for every algorithm, so the choice between them does not change.
-DIRECT_PER_MAC = 0.38e-9  # one tap of one output: a multiply and an add over a band
+# Seconds per unit of work, float32; fitted with `python benchmarks/calibrate.py` (medians
+# of measured/estimated over its problem grid) on the development machine: 2-core AMD EPYC
+# VM, NumPy 2.4, SciPy 1.17, OpenBLAS 0.3.31, 2026-11-30. Constants marked "one thread" are
+# divided by the threads' speed-up; the BLAS ones were measured with OpenBLAS's own threads
+# (all cores), which `threads=` does not govern. float64 costs about twice as much per
+# element for every algorithm, so the choice between them does not change.
+FLAT_PER_MAC = 0.06e-9  # stride 1: one tap of one output, as a BLAS axpy (all cores)
+FLAT_PER_CALL = 3e-6  # f2py + BLAS call overhead per tap and band
+FRESH_PER_ELEMENT = 1.2e-9  # first touch of a new intermediate (page faults), per element
+DIRECT_PER_MAC = 0.27e-9  # strided: one tap of one output, NumPy multiply and add (one thread)
 DIRECT_PER_CALL = 4e-6  # NumPy call overhead per tap and band
-MATMUL_PER_ELEMENT = 3.0e-9  # one window element copied into the im2col matrix
+MATMUL_PER_ELEMENT = 1.0e-9  # one window element copied into the im2col matrix (one thread)
 GEMM_PER_MAC = 0.05e-9  # one multiply-add inside BLAS
-FFT_PER_ELEMENT_LOG = 0.27e-9  # one element of a real transform, per log2 of its length
-SPECTRUM_PER_ELEMENT = 0.7e-9  # one complex multiply-add of two spectra
+FFT_PER_ELEMENT_LOG = 0.19e-9  # one element of a real transform, per log2 of its length
+SPECTRUM_PER_ELEMENT = 0.5e-9  # one complex multiply-add of two spectra
 PER_BAND = 20e-6  # Python overhead per band or per 1-D pass
+TRANSPOSE_PER_ELEMENT = 1.3e-9  # moving channels-last data to channels-first (strided copy)
 
 # Multi-threaded runs scale by this fraction of the thread count (memory bandwidth is shared).
 THREAD_EFFICIENCY = 0.85
@@ -74,13 +81,27 @@ def _pairs(spec: ConvSpec) -> int:
     return spec.channels_in if spec.bank else 1
 
 
+def _flat_grid(spec: ConvSpec) -> int:
+    """Outputs computed per channel by the stride-1 paths: the kept ones and the grid's gaps."""
+    size = 1
+    for n, p in zip(spec.output_shape, spec.padded_shape, strict=True):
+        size = size * p if size > 1 else n  # first axis: kept rows; others: full rows
+    return size
+
+
 def estimate_direct(spec: ConvSpec, nonzero_taps: int) -> float:
-    """Seconds for the direct algorithm."""
+    """Seconds for the direct algorithm (BLAS axpys at stride 1, NumPy views otherwise)."""
     outputs = spec.channels_out * spec.output_size
+    taps = nonzero_taps * _pairs(spec)
+    if all(s == 1 for s in spec.stride):
+        grid = spec.channels_out * _flat_grid(spec)
+        bands = math.ceil(grid * spec.dtype.itemsize / FLAT_BAND_BYTES)
+        fresh = outputs * FRESH_PER_ELEMENT
+        return taps * (grid * FLAT_PER_MAC + bands * FLAT_PER_CALL) + fresh
     row = spec.dtype.itemsize * (spec.channels_in + spec.channels_out)
     row *= math.prod(spec.output_shape[1:])
     bands = math.ceil(spec.output_shape[0] / band_rows(row, CACHE_BYTES, spec.output_shape[0]))
-    work = nonzero_taps * _pairs(spec) * outputs * DIRECT_PER_MAC
+    work = taps * outputs * DIRECT_PER_MAC
     calls = nonzero_taps * bands * DIRECT_PER_CALL
     return (work + calls) / _speedup(spec)
 
@@ -121,15 +142,17 @@ def estimate_fft(spec: ConvSpec) -> float:
 
 def estimate_separable(spec: ConvSpec, rank: int) -> float:
     """Seconds for ``rank`` chains of 1-D passes (one chain per separable term)."""
+    flat = all(s == 1 for s in spec.stride)
+    per_mac = FLAT_PER_MAC if flat else DIRECT_PER_MAC / _speedup(spec)
     size, chain = list(spec.padded_shape), 0.0
     for axis, k in enumerate(spec.kernel_shape):
-        size[axis] = spec.output_shape[axis]
-        chain += k * math.prod(size) * DIRECT_PER_MAC + PER_BAND
+        if k > 1:
+            size[axis] = spec.output_shape[axis]
+            elements = math.prod(size)
+            chain += elements * (k * per_mac + FRESH_PER_ELEMENT) + PER_BAND
     if spec.bank:  # one chain per term per channel pair, each on one channel
-        chains = rank * spec.channels_out * spec.channels_in
-    else:  # one chain per term, over all channels at once
-        chains, chain = rank, chain * spec.channels_in
-    return chains * chain / _speedup(spec)
+        return rank * spec.channels_out * spec.channels_in * chain
+    return rank * spec.channels_in * chain
 
 
 def kernel_ranks(spec: ConvSpec, kernel: np.ndarray) -> int:
@@ -141,9 +164,26 @@ def kernel_ranks(spec: ConvSpec, kernel: np.ndarray) -> int:
     return max(1, *(kernel_rank(k) for k in kernel.reshape(-1, *spec.kernel_shape)))
 
 
+def folds_channels(spec: ConvSpec) -> bool:
+    """Whether direct and separable can take a channels-last image as it is: a per-channel
+    kernel is then a kernel of size 1 along the channel axis, seen as one more spatial axis
+    (every padding but the per-channel mean)."""
+    return spec.channel_axis == spec.ndim and not spec.bank and spec.padding is not Padding.MEAN
+
+
+def _layout_cost(spec: ConvSpec, algorithm: Algorithm) -> float:
+    """Seconds to move the channel axis first, for the algorithms that need it."""
+    if spec.channel_axis in (None, 0) or spec.channels_in == 1:
+        return 0.0
+    if algorithm in (Algorithm.DIRECT, Algorithm.SEPARABLE) and folds_channels(spec):
+        return 0.0
+    return spec.channels_in * math.prod(spec.input_shape) * TRANSPOSE_PER_ELEMENT
+
+
 def estimates_for(spec: ConvSpec, kernel: np.ndarray) -> tuple[dict[Algorithm, float], int]:
     """Estimated seconds of every algorithm for ``spec``, and the kernel's rank."""
-    nonzero = int(np.count_nonzero(kernel)) // max(1, spec.channels_out * _pairs(spec))
+    pairs = spec.channels_out * spec.channels_in if spec.bank else 1
+    nonzero = int(np.count_nonzero(kernel)) // pairs  # per 2-D kernel
     rank = kernel_ranks(spec, kernel)
     estimates = {
         Algorithm.DIRECT: estimate_direct(spec, max(nonzero, 1)),
@@ -152,7 +192,7 @@ def estimates_for(spec: ConvSpec, kernel: np.ndarray) -> tuple[dict[Algorithm, f
     }
     if spec.ndim > 1:
         estimates[Algorithm.SEPARABLE] = estimate_separable(spec, rank)
-    return estimates, rank
+    return {a: t + _layout_cost(spec, a) for a, t in estimates.items()}, rank
 
 
 def choose_algorithm(spec: ConvSpec, kernel: np.ndarray) -> Choice:

@@ -11,9 +11,11 @@ values at or below ``s_max * max(shape) * eps(float64)`` (the tolerance of
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from . import _flat
 from ._bands import CACHE_BYTES, Workspace, band_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
@@ -99,14 +101,10 @@ def correlate_axis(
 
 def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
     """Valid strided, dilated correlation of the padded canonical image with the kernel."""
+    if all(s == 1 for s in spec.stride):
+        return correlate_flat(image, kernel, spec)
     out = np.zeros((spec.channels_out, *spec.output_shape), dtype=spec.dtype)
-    pairs = (
-        [(o, i) for o in range(spec.channels_out) for i in range(spec.channels_in)]
-        if spec.bank
-        else [(slice(None), slice(None))]
-    )
-    for o, i in pairs:
-        sub_kernel = kernel[o, i] if spec.bank else kernel
+    for o, i, sub_kernel in _pairs(kernel, spec):
         source = image[i : i + 1] if spec.bank else image
         for term in separable_factors(sub_kernel):
             result = source
@@ -121,3 +119,65 @@ def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarr
                 )
             out[o] += result[0] if spec.bank else result
     return out
+
+
+def _pairs(kernel: np.ndarray, spec: ConvSpec) -> list[tuple[Any, Any, np.ndarray]]:
+    """(output channel, input channel, 2-D kernel) to run; all channels at once if no bank."""
+    if not spec.bank:
+        return [(slice(None), slice(None), kernel)]
+    return [(o, i, kernel[o, i]) for o in range(spec.channels_out)
+            for i in range(spec.channels_in)]  # fmt: skip
+
+
+def _chain(
+    source: np.ndarray, term: tuple[np.ndarray, ...], spec: ConvSpec, out: np.ndarray
+) -> None:
+    """One term's 1-D passes, axis after axis, on the padded grid (stride 1), into ``out``."""
+    grid = _flat.grid_strides(spec.padded_shape)
+    kept = list(spec.padded_shape)
+    # 1-tap factors (a channel axis seen as spatial, or a 1-wide kernel) are only a scale:
+    # fold them into the first real pass instead of spending a pass on each.
+    passes = [(axis, vector) for axis, vector in enumerate(term) if len(vector) > 1]
+    scale = math.prod(float(vector[0]) for vector in term if len(vector) == 1)
+    axis, vector = passes[0] if passes else (0, np.ones(1))
+    passes[:1] = [(axis, vector * scale)]
+    for number, (axis, vector) in enumerate(passes, start=1):
+        d = spec.dilation[axis]
+        kept[axis] -= d * (len(vector) - 1)
+        taps = [(m * d * grid[axis], float(v)) for m, v in enumerate(vector) if v]
+        last = number == len(passes)
+        result = out if last else np.empty(_flat.extent(kept, grid), dtype=spec.dtype)
+        _flat.correlate_runs([(source, taps)], result)
+        source = result
+
+
+def correlate_flat(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
+    """Stride-1 separable correlation: each 1-D pass is BLAS axpys on the padded grid.
+
+    A single term (rank 1, the common case) writes its last pass straight into the output;
+    more terms go through a scratch row and are added.
+    """
+    grid = _flat.grid_strides(spec.padded_shape)
+    length = _flat.extent(spec.output_shape, grid)
+    if spec.bank:
+        jobs = [(o, i, separable_factors(kernel[o, i])) for o in range(spec.channels_out)
+                for i in range(spec.channels_in)]  # fmt: skip
+    else:  # the same kernel on every channel: decompose it once
+        terms = separable_factors(kernel)
+        jobs = [(c, c, terms) for c in range(spec.channels_in)]
+    flat = np.empty((spec.channels_out, length), dtype=spec.dtype)
+    started = [False] * spec.channels_out
+    scratch = None
+    for o, i, terms in jobs:
+        for term in terms:
+            if not started[o]:
+                _chain(image[i].reshape(-1), term, spec, flat[o])
+                started[o] = True
+                continue
+            scratch = np.empty(length, dtype=spec.dtype) if scratch is None else scratch
+            _chain(image[i].reshape(-1), term, spec, scratch)
+            flat[o] += scratch
+    for o in range(spec.channels_out):
+        if not started[o]:  # an all-zero kernel
+            flat[o].fill(0)
+    return _flat.grid_view(flat, spec.output_shape, grid)

@@ -1,0 +1,70 @@
+"""Stride-1 correlation on the padded grid: every tap is one BLAS axpy over a contiguous run.
+
+Lay the output on the padded image's grid (the same strides, with only the first ``O_a``
+positions of each axis kept). Output position ``q`` then reads input position ``q + off``
+for a tap at offset ``off = sum_a m_a d_a G_a`` (``G`` the grid strides), so a whole band
+of outputs is ``out[b0:b1] += w * x[b0+off : b1+off]``: one fused multiply-add over
+contiguous memory, ``?axpy`` in BLAS, threaded by OpenBLAS. Measured per tap on 900k
+float32 elements: 59 us, against 200 us for NumPy's multiply-then-add. Positions between
+kept ones (the last ``k-1`` of each row) are computed and never shown: a few percent more
+work for contiguous runs. Bands are cut in the flat index, about one L2 each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+# Output elements per band, in bytes: about one L2 (2 MiB on the development machine);
+# measured for 3x3 on 1500x2000x3 float32: 1 MiB 20.7 ms, 2 MiB 13.3 ms, 4 MiB 11.9 ms.
+FLAT_BAND_BYTES = 2 * 1024 * 1024
+
+Taps = Sequence[tuple[int, float]]  # (flat offset, weight), zero weights left out
+
+
+def grid_strides(shape: Sequence[int]) -> tuple[int, ...]:
+    """Element strides of a C-contiguous array of ``shape``."""
+    return tuple(math.prod(shape[a + 1 :]) for a in range(len(shape)))
+
+
+def extent(shape: Sequence[int], grid: Sequence[int]) -> int:
+    """Flat length that holds every kept position of ``shape`` laid on ``grid``."""
+    return sum((n - 1) * g for n, g in zip(shape, grid, strict=True)) + 1
+
+
+def grid_view(flat: np.ndarray, shape: Sequence[int], grid: Sequence[int]) -> np.ndarray:
+    """The kept positions of ``flat`` (``(C, length)``) as a ``(C, *shape)`` strided view."""
+    item = flat.itemsize
+    strides = (flat.strides[0], *(g * item for g in grid))
+    return np.lib.stride_tricks.as_strided(flat, (flat.shape[0], *shape), strides)
+
+
+def correlate_runs(sources: Sequence[tuple[np.ndarray, Taps]], out: np.ndarray) -> None:
+    """``out[q] = sum w * source[q + off]`` over every source and tap, for all of ``out``."""
+    from scipy.linalg import blas
+
+    axpy = blas.daxpy if out.dtype == np.float64 else blas.saxpy
+    band = max(1, FLAT_BAND_BYTES // out.itemsize)
+    for start in range(0, out.size, band):
+        stop = min(start + band, out.size)
+        segment, first = out[start:stop], True
+        for source, taps in sources:
+            for offset, weight in taps:
+                run = source[start + offset : stop + offset]
+                if first:
+                    np.multiply(run, weight, out=segment)
+                    first = False
+                else:  # f2py's axpy holds the GIL; OpenBLAS threads each call itself
+                    axpy(run, segment, a=weight)
+        if first:  # no taps: an all-zero kernel
+            segment.fill(0)
+
+
+def offsets(kernel: np.ndarray, dilation: Sequence[int], grid: Sequence[int]) -> Taps:
+    """The non-zero taps of ``kernel`` as (flat offset on ``grid``, weight)."""
+    return [
+        (sum(m * d * g for m, d, g in zip(tap, dilation, grid, strict=True)), float(kernel[tap]))
+        for tap in zip(*np.nonzero(kernel), strict=True)
+    ]
