@@ -15,7 +15,6 @@ Conventions (DESIGN.md section 2):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -127,14 +126,19 @@ def _padded(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
 
 
 def _channels_last(
-    x: np.ndarray, kernel: np.ndarray, spec: ConvSpec, algorithm: Callable[..., np.ndarray]
+    x: np.ndarray, kernel: np.ndarray, spec: ConvSpec, algorithm: Algorithm
 ) -> np.ndarray:
-    """Correlation of ``(..., C)`` data in place: no transposition to channels-first.
+    """Correlation of ``(..., C)`` data as it lies: no transposition to channels-first.
 
     A photo arrives as (H, W, C); moving C first costs a strided copy as long as a 3x3
-    convolution. Seen as an (H, W, C) volume correlated with a (k, k, 1) kernel, every
-    channel is filtered alone and the output comes back already as (H', W', C).
+    convolution. Padded as an (H, W, C) volume (width 0 on C), it goes to ``fft`` with the
+    channels as a batch, or to ``direct``/``separable`` as a volume correlated with a
+    (k, k, 1) kernel: every channel filtered alone, the output already (H', W', C).
     """
+    widths = (*spec.pad_widths, (0, 0))
+    padded = extend(x[np.newaxis], widths, spec.padding, spec.cval, spec.dtype)[0]
+    if algorithm is Algorithm.FFT:
+        return _fft.correlate(padded, kernel, spec, channels_last=True)
     folded = dataclasses.replace(
         spec,
         input_shape=(*spec.input_shape, spec.channels_in),
@@ -145,8 +149,7 @@ def _channels_last(
         dilation=(*spec.dilation, 1),
         channel_axis=None,
     )
-    padded = extend(x[np.newaxis], folded.pad_widths, spec.padding, spec.cval, spec.dtype)
-    return algorithm(padded, kernel[..., np.newaxis], folded)[0]
+    return _ALGORITHMS[algorithm](padded[np.newaxis], kernel[..., np.newaxis], folded)[0]
 
 
 def _run(
@@ -161,8 +164,8 @@ def _run(
         algorithm = _tune.measure(spec, kernel, padded, _ALGORITHMS).algorithm
     else:
         algorithm = _model_choice(spec, kernel).algorithm
-    if algorithm in (Algorithm.DIRECT, Algorithm.SEPARABLE) and folds_channels(spec):
-        result = _channels_last(x, kernel, spec, _ALGORITHMS[algorithm])
+    if algorithm is not Algorithm.MATMUL and folds_channels(spec):
+        result = _channels_last(x, kernel, spec, algorithm)
         return result if offset is None else result + offset.reshape(-1)
     padded = _padded(x, spec) if padded is None else padded
     result = _ALGORITHMS[algorithm](padded, kernel, spec)
@@ -217,7 +220,9 @@ def correlate(
     bias : float or array_like, optional
         Added to each output channel (one value, or one per output channel).
     threads : int, optional
-        Threads for bands and transforms; default all cores.
+        Threads for bands and transforms; default all cores. The stride-1 direct and
+        separable paths are BLAS calls, threaded by OpenBLAS itself (set
+        ``OPENBLAS_NUM_THREADS`` to limit them).
     autotune : bool
         With ``algorithm="auto"``: time the plausible algorithms on a band of this very
         problem and run the fastest; the choice is remembered in this process for every

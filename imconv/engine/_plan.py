@@ -165,9 +165,8 @@ def kernel_ranks(spec: ConvSpec, kernel: np.ndarray) -> int:
 
 
 def folds_channels(spec: ConvSpec) -> bool:
-    """Whether direct and separable can take a channels-last image as it is: a per-channel
-    kernel is then a kernel of size 1 along the channel axis, seen as one more spatial axis
-    (every padding but the per-channel mean)."""
+    """Whether a channels-last image can be used as it lies (every algorithm but matmul):
+    per-channel kernels, and every padding but the per-channel mean."""
     return spec.channel_axis == spec.ndim and not spec.bank and spec.padding is not Padding.MEAN
 
 
@@ -175,7 +174,7 @@ def _layout_cost(spec: ConvSpec, algorithm: Algorithm) -> float:
     """Seconds to move the channel axis first, for the algorithms that need it."""
     if spec.channel_axis in (None, 0) or spec.channels_in == 1:
         return 0.0
-    if algorithm in (Algorithm.DIRECT, Algorithm.SEPARABLE) and folds_channels(spec):
+    if algorithm is not Algorithm.MATMUL and folds_channels(spec):
         return 0.0
     return spec.channels_in * math.prod(spec.input_shape) * TRANSPOSE_PER_ELEMENT
 
