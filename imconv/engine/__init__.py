@@ -220,9 +220,8 @@ def correlate(
     bias : float or array_like, optional
         Added to each output channel (one value, or one per output channel).
     threads : int, optional
-        Threads for bands and transforms; default all cores. The stride-1 direct and
-        separable paths are BLAS calls, threaded by OpenBLAS itself (set
-        ``OPENBLAS_NUM_THREADS`` to limit them).
+        Threads for bands, transforms and the BLAS calls of the stride-1 paths; default
+        all cores.
     autotune : bool
         With ``algorithm="auto"``: time the plausible algorithms on a band of this very
         problem and run the fastest; the choice is remembered in this process for every

@@ -17,7 +17,7 @@ import itertools
 
 import numpy as np
 
-from . import _flat
+from . import _blas, _flat
 from ._bands import CACHE_BYTES, Workspace, band_rows, input_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
@@ -51,7 +51,8 @@ def correlate_flat(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.
                                                   spec.dilation, grid))
             for i in inputs
         ]  # fmt: skip
-        _flat.correlate_runs(sources, flat[o])
+        with _blas.blas_threads(spec.threads):
+            _flat.correlate_runs(sources, flat[o])
     return _flat.grid_view(flat, spec.output_shape, grid)
 
 

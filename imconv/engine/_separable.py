@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _flat
+from . import _blas, _flat
 from ._bands import CACHE_BYTES, Workspace, band_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
@@ -147,7 +147,8 @@ def _chain(
         taps = [(m * d * grid[axis], float(v)) for m, v in enumerate(vector) if v]
         last = number == len(passes)
         result = out if last else np.empty(_flat.extent(kept, grid), dtype=spec.dtype)
-        _flat.correlate_runs([(source, taps)], result)
+        with _blas.blas_threads(spec.threads):
+            _flat.correlate_runs([(source, taps)], result)
         source = result
 
 
