@@ -1,32 +1,51 @@
-"""Find the inputs, name the outputs, run the jobs and collect what happened.
+"""A batch: name every output, refuse conflicts before any work, run the jobs, collect.
 
 All output names are decided, and every conflict found, before any image is processed:
-an input is never an output, two inputs never share an output, an existing output is an
-error unless overwriting was asked for. No terminal code here.
+an input is never an output, two inputs never share an output, an output never lands
+outside ``-o DIR``, and existing outputs are an error unless they are to be kept
+(``--skip-existing``) or replaced (``--overwrite``). :func:`run_batch` then runs the jobs
+in this process, on a local process pool or on a Dask cluster, and gathers what each job
+came to (:mod:`imconv.results`). No terminal code here: the caller renders progress from
+the :class:`Outcome` of each job and the result at the end.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from imconv.errors import (
     ImageReadError,
     ImageWriteError,
-    ImconvError,
     InvalidParameterError,
     OutputExistsError,
 )
+from imconv.inputs import STDIO, Selection, find_images, find_inputs
+from imconv.results import BatchResult, Outcome, Report, WorkerError
 
-STDIO = "-"
+__all__ = [
+    "STDIO",
+    "BatchResult",
+    "Existing",
+    "Job",
+    "Naming",
+    "Outcome",
+    "Plan",
+    "Selection",
+    "WorkerError",
+    "check_report",
+    "find_images",
+    "plan_jobs",
+    "run_batch",
+]
 
-# Suffixes Pillow reads that a folder scan picks up (other files are skipped and counted).
-IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
-    | {".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".ico"}
-)
+# An error message lists at most this many existing outputs, then says how many more.
+LISTED = 5
 
 
 @dataclass(frozen=True)
@@ -38,115 +57,162 @@ class Job:
     mirrored: bool = False  # the destination's folders below -o DIR may be created
 
 
+class Existing(StrEnum):
+    """What happens to outputs that already exist: an error, kept, or replaced."""
+
+    ERROR = "error"
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+
+    @classmethod
+    def from_flags(cls, *, overwrite: bool, skip_existing: bool) -> Existing:
+        """The policy of ``--overwrite`` / ``--skip-existing`` (not both)."""
+        if overwrite and skip_existing:
+            raise InvalidParameterError(
+                "--overwrite", "--skip-existing", "given without --skip-existing (replace "
+                "existing outputs or keep them, not both)"
+            )  # fmt: skip
+        return cls.OVERWRITE if overwrite else cls.SKIP if skip_existing else cls.ERROR
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How outputs are named: ``photo.jpg`` -> ``photo<tag><extension or .jpg>``."""
+
+    tag: str
+    extension: str | None = None
+
+    @classmethod
+    def parse(cls, *, slug: str, suffix: str | None = None, format: str | None = None) -> Naming:
+        """``--suffix`` (default ``_<slug>``) and ``--format`` (``png`` or ``.png``), checked."""
+        tag = f"_{slug}" if suffix is None else suffix
+        if any(char in tag for char in ("/", "\\", os.sep, "\0")):
+            raise InvalidParameterError("--suffix", suffix, "text without path separators")
+        if format is None:
+            return cls(tag)
+        from imconv.images import SUPPORTED_SUFFIXES
+
+        extension = "." + format.lower().lstrip(".")
+        if extension not in SUPPORTED_SUFFIXES:
+            choices = ", ".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+            raise InvalidParameterError("--format", format, f"one of {choices}")
+        return cls(tag, extension)
+
+    def name(self, source: Path) -> Path:
+        """The output for ``source`` in the same folder."""
+        return source.with_name(f"{source.stem}{self.tag}{self.extension or source.suffix}")
+
+
 @dataclass
-class BatchResult:
-    """What a run produced: one record per finished job, one reason per failed one.
+class Plan:
+    """The jobs to run and what planning left out."""
 
-    ``errors`` holds the exception of each failure, in the order of ``failures`` (for its
-    hint, and its stack with ``--traceback``).
-    """
-
-    records: list = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    skipped: int = 0
-    errors: list[ImconvError] = field(default_factory=list)
-
-    def fail(self, source: str, error: ImconvError) -> None:
-        """Record that the job reading ``source`` failed with ``error``."""
-        self.failures.append((source, str(error)))
-        self.errors.append(error)
+    jobs: list[Job]
+    skipped: int = 0  # files that are not images
+    excluded: int = 0  # files left out by --include/--exclude
+    existing: list[Job] = field(default_factory=list)  # outputs kept by --skip-existing
+    single: bool = False  # one named input: its failure is the run's error
 
 
-def default_output(source: Path, slug: str, suffix: str | None = None) -> Path:
-    """``dir/photo.jpg`` -> ``dir/photo_<slug>.jpg`` (or with another suffix)."""
-    return source.with_name(f"{source.stem}_{slug}{suffix or source.suffix}")
+def _is_pattern(item: str) -> bool:
+    """A glob pattern (wildcards, and no file of that name)."""
+    import glob
+
+    return glob.has_magic(item) and not os.path.lexists(item)
 
 
-def find_images(folder: Path, *, recursive: bool) -> tuple[list[Path], int]:
-    """Image files under ``folder`` (sorted; hidden files skipped) and the count skipped."""
-    found, skipped = [], 0
-    walker = os.walk(folder) if recursive else [(str(folder), [], os.listdir(folder))]
-    for root, dirs, names in walker:
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            path = Path(root) / name
-            if name.startswith(".") or not path.is_file():
-                continue
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                found.append(path)
-            else:
-                skipped += 1
-    return found, skipped
+def _single_job(source: str, output: str | None, naming: Naming) -> Job:
+    """The job of one named input: beside it, into a folder, to a file or to stdout."""
+    if source != STDIO and not Path(source).is_file():
+        raise ImageReadError(f"cannot read {source!r}: no such file or folder")
+    name = Path("stdin.png") if source == STDIO else Path(source)
+    if output is None:
+        if source == STDIO:
+            raise InvalidParameterError("-o", None, "given when reading stdin (use -o -)")
+        return Job(source, str(naming.name(name)))
+    if output != STDIO and Path(output).is_dir():
+        return Job(source, str(Path(output) / naming.name(name).name))
+    if naming.extension and output != STDIO and Path(output).suffix.lower() != naming.extension:
+        raise InvalidParameterError(
+            "--format", naming.extension.lstrip("."), f"the suffix of -o {output!r} or left out"
+        )
+    return Job(source, output)
 
 
 def plan_jobs(
     inputs: Sequence[str],
     output: str | None,
     *,
-    slug: str,
-    suffix: str | None = None,
-    recursive: bool = False,
-    overwrite: bool = False,
-) -> tuple[list[Job], int]:
+    naming: Naming,
+    selection: Selection | None = None,
+    existing: Existing = Existing.ERROR,
+) -> Plan:
     """Decide every job's destination and check them all before any work starts.
 
-    Returns the jobs and the number of non-image files skipped in folders.
+    Parameters
+    ----------
+    inputs
+        Files, folders, glob patterns, or ``-`` alone for standard input.
+    output
+        None (beside the input), a file, ``-`` (stdout), or a folder; several inputs, a
+        folder or a pattern need an existing folder, below which the tree is mirrored.
+    naming
+        Output names (``--suffix``, ``--format``).
+    selection
+        Recursion and include/exclude patterns for folders and patterns.
+    existing
+        What to do with outputs that exist.
+
+    Returns
+    -------
+    Plan
 
     Raises
     ------
     InvalidParameterError
-        Several inputs or a folder without ``-o DIR``, a missing input, ``-`` mixed with
-        other inputs.
+        Several inputs or a folder without ``-o DIR``, ``-`` mixed with other inputs.
+    ImageReadError
+        A missing input, a pattern that matches nothing, an unreadable folder.
+    ImageWriteError
+        An output that would land outside the output folder.
     OutputExistsError
-        An output that exists (without ``overwrite``), is an input, or is shared.
+        Outputs that exist (unless kept or replaced), an output that is an input, or one
+        output for two inputs.
     """
     if STDIO in inputs and len(inputs) > 1:
         raise InvalidParameterError("INPUT", STDIO, "the only input when reading stdin")
-    pairs, skipped = _sources(inputs, recursive=recursive)
-    single = len(inputs) == 1 and not Path(inputs[0]).is_dir()
+    single = len(inputs) == 1 and not Path(inputs[0]).is_dir() and not _is_pattern(inputs[0])
     if single:
-        source, name = pairs[0]
-        if output is None:
-            if source == STDIO:
-                raise InvalidParameterError("-o", None, "given when reading stdin (use -o -)")
-            destination = str(default_output(Path(source), slug, suffix))
-        elif output != STDIO and Path(output).is_dir():
-            destination = str(default_output(Path(output) / name, slug, suffix))
-        else:
-            destination = output
-        jobs = [Job(source, destination)]
+        plan = Plan([_single_job(inputs[0], output, naming)], single=True)
     else:
         if output is None or output == STDIO or not Path(output).is_dir():
             raise InvalidParameterError(
                 "-o", output, "an existing folder when there are several inputs or a folder"
             )
-        jobs = [Job(str(s), str(default_output(Path(output) / rel, slug, suffix)), mirrored=True)
-                for s, rel in pairs]  # fmt: skip
-    _check(jobs, overwrite=overwrite)
-    return jobs, skipped
+        found = find_inputs(inputs, selection or Selection(), avoid=[Path(output)])
+        jobs = [Job(source, str(Path(output) / naming.name(relative)), mirrored=True)
+                for source, relative in found.pairs]  # fmt: skip
+        _check_inside(jobs, Path(output))
+        plan = Plan(jobs, skipped=found.skipped, excluded=found.excluded)
+    _check_clashes(plan.jobs)
+    plan.jobs, plan.existing = _sort_existing(plan.jobs, existing)
+    return plan
 
 
-def _sources(inputs: Iterable[str], *, recursive: bool) -> tuple[list[tuple[str, Path]], int]:
-    """Each input file with its path relative to the output folder (the mirrored tree)."""
-    pairs: list[tuple[str, Path]] = []
-    skipped = 0
-    for item in inputs:
-        path = Path(item)
-        if item == STDIO:
-            pairs.append((STDIO, Path("stdin.png")))
-        elif path.is_dir():
-            found, count = find_images(path, recursive=recursive)
-            skipped += count
-            pairs += [(str(p), p.relative_to(path)) for p in found]
-        elif path.is_file():
-            pairs.append((item, Path(path.name)))
-        else:
-            raise ImageReadError(f"cannot read {item!r}: no such file or folder")
-    return pairs, skipped
+def _check_inside(jobs: Sequence[Job], folder: Path) -> None:
+    """Refuse an output that would land outside ``folder`` (through a link, or ``..``)."""
+    root = os.path.realpath(folder)
+    for job in jobs:
+        target = os.path.realpath(job.destination)
+        if os.path.commonpath([root, target]) != root:
+            raise ImageWriteError(
+                f"output {job.destination!r} would be written outside the output folder "
+                f"{str(folder)!r} (at {target!r})"
+            )
 
 
-def _check(jobs: Sequence[Job], *, overwrite: bool) -> None:
-    """Refuse outputs that are inputs, shared by two inputs, or exist (unless overwriting)."""
+def _check_clashes(jobs: Sequence[Job]) -> None:
+    """Refuse an output that is an input, or that two inputs would both write."""
     sources = {os.path.realpath(job.source) for job in jobs if job.source != STDIO}
     seen: dict[str, str] = {}
     for job in jobs:
@@ -162,10 +228,29 @@ def _check(jobs: Sequence[Job], *, overwrite: bool) -> None:
                 f"inputs {seen[key]!r} and {job.source!r} would both write {job.destination!r}"
             )
         seen[key] = job.source
-        if not overwrite and os.path.lexists(job.destination):
-            raise OutputExistsError(
-                f"output {job.destination!r} exists", hint="use --overwrite to replace it"
-            )
+
+
+def _sort_existing(jobs: list[Job], existing: Existing) -> tuple[list[Job], list[Job]]:
+    """The jobs to run and those whose output exists and is kept; or the error listing them."""
+    if existing is Existing.OVERWRITE:
+        return jobs, []
+    present = [j for j in jobs if j.destination != STDIO and os.path.lexists(j.destination)]
+    if existing is Existing.SKIP:
+        kept = set(map(id, present))
+        return [job for job in jobs if id(job) not in kept], present
+    if len(present) == 1:
+        raise OutputExistsError(
+            f"output {present[0].destination!r} exists",
+            hint="use --overwrite to replace it, or --skip-existing to keep it",
+        )
+    if present:
+        names = ", ".join(repr(job.destination) for job in present[:LISTED])
+        more = f" and {len(present) - LISTED} more" if len(present) > LISTED else ""
+        raise OutputExistsError(
+            f"{len(present)} outputs exist: {names}{more}",
+            hint="use --skip-existing to keep them and write the others, or --overwrite",
+        )
+    return jobs, []
 
 
 def check_report(path: str | os.PathLike[str], jobs: Sequence[Job]) -> None:
@@ -184,18 +269,80 @@ def check_report(path: str | os.PathLike[str], jobs: Sequence[Job]) -> None:
             )
 
 
-def run_jobs(jobs: Sequence[Job], process: Callable[[Job], object]) -> BatchResult:
-    """Run ``process`` on every job in order; a failing job is recorded, not fatal."""
-    result = BatchResult()
-    for job in jobs:
-        try:
-            if job.mirrored:
-                Path(job.destination).parent.mkdir(parents=True, exist_ok=True)
-            result.records.append(process(job))
-        except ImconvError as error:
-            result.fail(job.source, error)
-        except OSError as error:
-            wrapped = ImageWriteError(str(error))
-            wrapped.__cause__ = error
-            result.fail(job.source, wrapped)
+def run_batch(
+    plan: Plan,
+    steps: Sequence[Any],
+    settings: Any,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_outcome: Report | None = None,
+) -> BatchResult:
+    """Run every job of ``plan``; a failing job is recorded, not fatal; Ctrl-C stops cleanly.
+
+    Parameters
+    ----------
+    plan
+        From :func:`plan_jobs` (or ``Plan(jobs)``).
+    steps, settings
+        The :class:`~imconv.pipeline.FilterStep` chain and
+        :class:`~imconv.pipeline.OutputSettings`, parsed once for the whole batch.
+    workers
+        Processes (default: the number of cores, at most one per job). One runs the jobs
+        in this process with the engine on ``settings.threads``; more run a process pool
+        whose workers use one engine thread each unless ``settings.threads`` says more.
+    scheduler
+        ``"local"`` for a Dask ``LocalCluster`` of ``workers`` processes, or the address
+        of a Dask scheduler (``tcp://host:port``); None runs on this machine.
+    on_outcome
+        Called in this process with each job's :class:`Outcome` as it finishes.
+
+    Returns
+    -------
+    BatchResult
+        In job order, with the plan's counts of files left out. ``interrupted`` is set
+        when Ctrl-C stopped the run: finished outputs stay, no partial file is left, the
+        jobs not finished are counted in ``not_done``.
+
+    Notes
+    -----
+    The local pool starts its workers with ``spawn``, which imports the ``__main__``
+    module again in each worker: a script calling this function keeps its work under
+    ``if __name__ == "__main__":``.
+    """
+    start = time.perf_counter()
+    workers, outcomes, interrupted = _run(plan.jobs, steps, settings, workers=workers,
+                                          scheduler=scheduler, report=on_outcome)  # fmt: skip
+    result = BatchResult(skipped=plan.skipped, excluded=plan.excluded,
+                         existing=len(plan.existing), interrupted=interrupted, workers=workers,
+                         scheduler=scheduler)  # fmt: skip
+    result.add(outcomes, len(plan.jobs))
+    result.seconds = time.perf_counter() - start
     return result
+
+
+def _run(
+    jobs: Sequence[Job],
+    steps: Sequence[Any],
+    settings: Any,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    report: Report | None,
+) -> tuple[int, list[Outcome], bool]:
+    """Run the jobs where asked; the workers used, the outcomes, whether interrupted."""
+    from imconv import executors
+
+    task = executors.BatchTask(tuple(steps), settings)
+    report = report or (lambda outcome: None)
+    if scheduler is not None:
+        from imconv import cluster
+
+        count = workers or (executors.cores() if scheduler == cluster.LOCAL else 0)
+        if not jobs:
+            return count, [], False
+        return count, *cluster.run_on_dask(jobs, task, scheduler=scheduler, workers=workers,
+                                           report=report)  # fmt: skip
+    count = max(1, min(workers or executors.cores(), len(jobs)))
+    runner = executors.run_serial if count == 1 else executors.run_pool
+    return count, *runner(jobs, task, workers=count, report=report)

@@ -129,7 +129,10 @@ def apply(
     kernel: Annotated[str, typer.Argument(help=KERNEL_HELP, show_default=False)],
     inputs: Annotated[
         list[str],
-        typer.Argument(metavar="INPUT...", help="Image files or folders; - reads stdin."),
+        typer.Argument(
+            metavar="INPUT...",
+            help="Image files, folders or quoted glob patterns ('photos/*.jpg'); - reads stdin.",
+        ),
     ],
     output: Annotated[
         str | None,
@@ -197,7 +200,54 @@ def apply(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).")
     ] = False,
+    skip_existing: Annotated[
+        bool,
+        typer.Option("--skip-existing", help="Keep existing outputs and write the others."),
+    ] = False,
     recursive: Annotated[bool, typer.Option("--recursive", help="Descend into folders.")] = False,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="PATTERN",
+            help="In folders and patterns, take only files matching PATTERN ('*.jpg'; "
+            "with a / it matches the path below the folder); repeatable.",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="PATTERN", help="Leave out files (and folders) matching PATTERN; repeatable."
+        ),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", metavar="EXT", help="Format of generated names (png, jpg, tiff...)."
+        ),
+    ] = None,
+    suffix: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TEXT",
+            help="Added to output names (default _<kernel>); '' keeps the input's name.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes for a batch (default: the number of cores); each runs the "
+            "engine on one thread when there are several.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="local|tcp://HOST:PORT",
+            help="Run the batch on Dask (the dask extra): local starts a cluster of --workers "
+            "processes; an address uses a running scheduler (shared files).",
+        ),
+    ] = None,
     threads: Annotated[
         int | None, typer.Option(min=1, help="Engine threads per image (default: all cores).")
     ] = None,
@@ -205,6 +255,9 @@ def apply(
         int | None, typer.Option(min=1, help="Largest image accepted (Pillow's bomb limit).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="A line per file of a batch.")
+    ] = False,
     traceback: Annotated[
         bool, typer.Option("--traceback", help="Show the stack on errors.")
     ] = False,
@@ -218,39 +271,81 @@ def apply(
       imconv apply box:size=15 photo.jpg -o smooth.png --timing
 
       imconv apply sobel photo.jpg --padding replicate --range rescale
+
+      imconv apply gaussian:sigma=2 photos/ -o out/ --recursive --include '*.jpg'
     """
 
     def work() -> ExitStatus:
         from imconv import batch, pipeline
-        from imconv.kernels import load_kernel
 
         options = pipeline.StepOptions(
             mode=mode, padding=padding, cval=cval, stride=parse_pair(stride, "--stride"),
             dilation=parse_pair(dilation, "--dilation"), correlate=correlate,
             algorithm=algorithm,
         )  # fmt: skip
-        steps = []
-        for text in [kernel, *(then or [])]:
-            loaded = load_kernel(text)
-            steps.append(pipeline.FilterStep(loaded.normalized() if normalize else loaded, options))
+        steps = load_steps([kernel, *(then or [])], options, normalize=normalize)
         settings = pipeline.OutputSettings.parse(
             range_rule=range_rule, alpha=alpha, quality=quality, montage=montage,
             overwrite=overwrite, max_pixels=max_pixels, threads=threads,
         )  # fmt: skip
-        slug = "_".join(step.kernel.slug for step in steps)
-        jobs, skipped = batch.plan_jobs(inputs, output, slug=slug, recursive=recursive,
-                                        overwrite=overwrite)  # fmt: skip
+        existing = batch.Existing.from_flags(overwrite=overwrite, skip_existing=skip_existing)
+        naming = batch.Naming.parse(slug="_".join(step.kernel.slug for step in steps),
+                                    suffix=suffix, format=output_format)  # fmt: skip
+        selection = batch.Selection(recursive, tuple(include or ()), tuple(exclude or ()))
+        if scheduler is not None:
+            from imconv import cluster
+
+            cluster.require(scheduler)
+        plan = batch.plan_jobs(inputs, output, naming=naming, selection=selection,
+                               existing=existing)  # fmt: skip
         if report is not None:
-            batch.check_report(report, jobs)
-        result = batch.run_jobs(jobs, lambda job: pipeline.process_file(job, steps, settings))
-        result.skipped = skipped
+            batch.check_report(report, plan.jobs)
+        result = run_plan(plan, steps, settings, workers=workers, scheduler=scheduler,
+                          quiet=quiet, verbose=verbose)  # fmt: skip
         status = render_result(result, steps, timing=timing, report=report, quiet=quiet,
-                               single=len(jobs) == 1, threads=threads)  # fmt: skip
+                               single=plan.single, threads=threads, verbose=verbose)  # fmt: skip
         if traceback and result.errors:
             raise result.errors[0]
         return status
 
     run_guarded(work, traceback=traceback)
+
+
+def load_steps(
+    kernels: list[str], options: pipeline.StepOptions, *, normalize: bool
+) -> list[pipeline.FilterStep]:
+    """One filter step per KERNEL (then each --then), all with the same options."""
+    from imconv import pipeline
+    from imconv.kernels import load_kernel
+
+    steps = []
+    for text in kernels:
+        loaded = load_kernel(text)
+        steps.append(pipeline.FilterStep(loaded.normalized() if normalize else loaded, options))
+    return steps
+
+
+def run_plan(
+    plan: batch.Plan,
+    steps: list[pipeline.FilterStep],
+    settings: pipeline.OutputSettings,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> batch.BatchResult:
+    """Run the batch, with a progress bar on a terminal and a line per file if verbose."""
+    from imconv import batch
+    from imconv import report as reports
+
+    if plan.single:
+        return batch.run_batch(plan, steps, settings, workers=1)
+    progress = reports.BatchProgress(stderr, len(plan.jobs), bar=stderr.is_terminal and not quiet,
+                                     lines=verbose and not quiet)  # fmt: skip
+    with progress:
+        return batch.run_batch(plan, steps, settings, workers=workers, scheduler=scheduler,
+                               on_outcome=progress)  # fmt: skip
 
 
 def render_result(
@@ -262,29 +357,59 @@ def render_result(
     quiet: bool,
     single: bool,
     threads: int | None,
+    verbose: bool = False,
 ) -> ExitStatus:
-    """Print timings and failures, write the JSON report; the run's exit status."""
+    """Print timings, failures and the summary, write the JSON report; the exit status."""
     from imconv import report as reports
     from imconv.engine._spec import default_threads
 
+    parallel = result.workers > 1 or result.scheduler is not None
     if timing and not quiet:
-        for record in result.records:
-            stderr.print(reports.timing_table(record))
-        if len(result.records) > 1:
-            stderr.print(reports.summary_table(result.records))
+        print_timing(result, single=single, verbose=verbose)
     if report is not None:
         document = reports.report_dict(
             result.records, kernels=[step.kernel.name for step in steps],
-            options=reports.options_dict(steps), threads=threads or default_threads(),
-            failures=result.failures,
+            options=reports.options_dict(steps),
+            threads=threads or (1 if parallel else default_threads()),
+            failures=result.failures, run=None if single else reports.run_dict(result),
         )  # fmt: skip
         reports.write_report(report, document)
-    if single and result.errors:
-        fail(result.errors[0])  # one image: its error and hint, but it is not a usage error
-        return ExitStatus.ERROR
+    if single:
+        return single_status(result, quiet=quiet)
     if result.failures:
         stderr.print(reports.failure_table(result.failures))
-        return ExitStatus.PARTIAL
+    if not quiet:
+        stderr.print(reports.batch_summary(result), markup=False)
+    if result.interrupted:
+        stderr.print(
+            f"imconv: interrupted: {len(result.records)} written, {result.not_done} not done; "
+            "the same command with --skip-existing finishes the set", markup=False
+        )  # fmt: skip
+        return ExitStatus.INTERRUPTED
+    return ExitStatus.PARTIAL if result.failures else ExitStatus.SUCCESS
+
+
+def print_timing(result: batch.BatchResult, *, single: bool, verbose: bool) -> None:
+    """Each image's stage table (one image, or --verbose), and a batch's summary table."""
+    from imconv import report as reports
+
+    if single or verbose:
+        for record in result.records:
+            stderr.print(reports.timing_table(record))
+    if not single and result.records:
+        stderr.print(reports.summary_table(result.records, caption=reports.throughput(result)))
+
+
+def single_status(result: batch.BatchResult, *, quiet: bool) -> ExitStatus:
+    """The exit status of one named input: its error, interruption, or kept output."""
+    if result.interrupted:
+        stderr.print("imconv: interrupted", markup=False)
+        return ExitStatus.INTERRUPTED
+    if result.errors:
+        fail(result.errors[0])  # one image: its error and hint, but it is not a usage error
+        return ExitStatus.ERROR
+    if result.existing and not quiet:
+        stderr.print("imconv: the output exists and was kept (--skip-existing)", markup=False)
     return ExitStatus.SUCCESS
 
 
@@ -317,6 +442,120 @@ def kernels(
         return ExitStatus.SUCCESS
 
     run_guarded(work)
+
+
+@app.command()
+def bench(
+    image: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Image to time on. Default: samples/retina.jpg (1411x1411 RGB) in a source "
+            "checkout, else a seeded random image of that size.",
+            metavar="IMAGE",
+            show_default=False,
+        ),
+    ] = None,
+    sizes: Annotated[
+        str, typer.Option(metavar="K,K,...", help="Kernel sizes k (k x k).")
+    ] = "3,5,7,11,15,21,31,51",
+    algorithms: Annotated[
+        str, typer.Option(metavar="A,A,...", help="Algorithms to time (auto picks one).")
+    ] = "auto,direct,matmul,fft,separable",
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per cell, after a warm-up.")] = 5,
+    peers: Annotated[
+        bool,
+        typer.Option(
+            "--peers",
+            help="Also time scipy.ndimage.convolve, scipy.signal.fftconvolve, and when "
+            "installed OpenCV filter2D (imconv\\[bench]) and Pillow ImageFilter.Kernel.",
+        ),
+    ] = False,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Threads for imconv and the peers that take them.")
+    ] = None,
+    autotune: Annotated[
+        bool, typer.Option("--autotune", help="Time auto with measured autotuning.")
+    ] = False,
+    budget: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            metavar="SECONDS",
+            help="Skip a contender whose time grows with k^2 (direct, matmul, separable, "
+            "ndimage) once one run is expected to take longer.",
+        ),
+    ] = 1.0,
+    random: Annotated[
+        str | None,
+        typer.Option(metavar="WxH", help="Time on a seeded random RGB image of this size."),
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the kernels and random image.")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    csv_output: Annotated[
+        bool, typer.Option("--csv", help="CSV on stdout, a row per contender and size.")
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.png",
+            help="Draw time against kernel size per contender, log scales (.png .svg .pdf; "
+            "needs matplotlib: pip install 'imconv\\[plot]').",
+        ),
+    ] = None,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the stack on errors.")
+    ] = False,
+) -> None:
+    """Time every algorithm (and with --peers SciPy, OpenCV, Pillow) over kernel sizes.
+
+    Random non-separable k x k kernels, convolve, same size, reflect padding. Prints the
+    median and spread per size, marks the fastest, and names the crossover sizes.
+
+    [b]Examples[/b]
+
+      imconv bench
+
+      imconv bench photo.jpg --sizes 3,7,15,31 --peers --plot bench.png
+
+      imconv bench --random 640x480 --algorithms direct,fft --json > bench.json
+    """
+
+    def work() -> ExitStatus:
+        from imconv import bench as benches
+        from imconv import report as reports
+
+        if json_output and csv_output:
+            raise InvalidParameterError("--json/--csv", "both", "one of them")
+        size_list = benches.parse_sizes(sizes)
+        chosen = benches.parse_algorithms(algorithms)
+        shape = benches.parse_shape(random) if random is not None else None
+        if image is not None and shape is not None:
+            raise InvalidParameterError("--random", random, "used without IMAGE")
+        if plot is not None:
+            from imconv.plot import check_plot_path
+
+            check_plot_path(plot)
+        picture = benches.bench_image(image, random_size=shape, seed=seed)
+        contenders, missing = benches.contenders_for(chosen, peers=peers, threads=threads,
+                                                     autotune=autotune)  # fmt: skip
+        cells = len(size_list) * len(contenders)
+        with reports.BenchProgress(stderr, cells) as progress:
+            result = benches.run_bench(picture, contenders, sizes=size_list, repeat=repeat,
+                                       threads=threads, seed=seed, budget=budget,
+                                       missing=missing, progress=progress)  # fmt: skip
+        if json_output:
+            typer.echo(result.to_json(), nl=False)
+        elif csv_output:
+            typer.echo(result.to_csv(), nl=False)
+        else:
+            stdout.print(reports.bench_view(result))
+        if plot is not None:
+            from imconv.plot import plot_bench
+
+            plot_bench(result, plot)
+        return ExitStatus.SUCCESS
+
+    run_guarded(work, traceback=traceback)
 
 
 def main() -> None:

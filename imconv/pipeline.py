@@ -19,7 +19,7 @@ import numpy as np
 
 from imconv import images
 from imconv.choices import Algorithm, Mode, Padding, parse_choice
-from imconv.engine import choose_algorithm
+from imconv.engine import Choice, choose_algorithm
 from imconv.errors import InvalidParameterError
 from imconv.kernels import Kernel
 
@@ -136,16 +136,53 @@ def check_stride(shape: tuple[int, ...], stride: int | tuple[int, ...]) -> None:
         )
 
 
+class Planner:
+    """Algorithm choices remembered for a batch: each step is planned once per image
+    geometry (shape, dtype, engine threads), not once per file.
+
+    Examples
+    --------
+    >>> planner = Planner()
+    >>> step = FilterStep(Kernel([[0, 1, 0], [1, 4, 1], [0, 1, 0]], name="blur"))
+    >>> image = np.zeros((8, 8, 1), dtype=np.float32)
+    >>> planner.choose(image, step, 1) is planner.choose(image, step, 1)
+    True
+    """
+
+    def __init__(self) -> None:
+        self._choices: dict[tuple[Any, ...], Choice] = {}
+
+    def choose(self, pixels: np.ndarray, step: FilterStep, threads: int | None) -> Choice:
+        """The algorithm for ``step`` on ``(H, W, C)`` pixels like these (planned once)."""
+        key = (step, pixels.shape, pixels.dtype.str, threads)
+        if key not in self._choices:
+            self._choices[key] = plan_step(pixels, step, threads)
+        return self._choices[key]
+
+
+def plan_step(pixels: np.ndarray, step: FilterStep, threads: int | None) -> Choice:
+    """The engine's choice of algorithm for one step on ``(H, W, C)`` pixels."""
+    kernel = step.kernel
+    first = kernel.weights[0] if kernel.combine else kernel.weights
+    return choose_algorithm(pixels, first, correlate=step.options.correlate, channel_axis=-1,
+                            threads=threads, **step.options.engine_options())  # fmt: skip
+
+
 def run_step(
-    pixels: np.ndarray, step: FilterStep, threads: int | None, timing: StageTime
+    pixels: np.ndarray,
+    step: FilterStep,
+    threads: int | None,
+    timing: StageTime,
+    planner: Planner | None = None,
 ) -> np.ndarray:
     """Apply one step to ``(H, W, C)`` float pixels; record the algorithm in ``timing``."""
     check_stride(pixels.shape, step.options.stride)
     options = step.options.engine_options()
     kernel, correlate = step.kernel, step.options.correlate
-    first = kernel.weights[0] if kernel.combine else kernel.weights
-    choice = choose_algorithm(pixels, first, correlate=correlate, channel_axis=-1,
-                              threads=threads, **options)  # fmt: skip
+    if planner is None:
+        choice = plan_step(pixels, step, threads)
+    else:
+        choice = planner.choose(pixels, step, threads)
     options["algorithm"] = choice.algorithm
     timing.algorithm, timing.reason = str(choice.algorithm), choice.reason
     return kernel.apply(pixels, correlate=correlate, channel_axis=-1, threads=threads, **options)
@@ -157,13 +194,14 @@ def filter_pixels(
     *,
     threads: int | None = None,
     record: ImageRecord | None = None,
+    planner: Planner | None = None,
 ) -> np.ndarray:
     """Run every step on ``pixels`` (``(H, W)`` or ``(H, W, C)``); return ``(H', W', C')``."""
     record = record or ImageRecord("<array>")
     result = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
     for number, step in enumerate(steps, start=1):
         with record.stage(f"step {number}: {step.kernel.name}") as timing:
-            result = run_step(result, step, threads, timing)
+            result = run_step(result, step, threads, timing, planner)
     return result
 
 
@@ -213,8 +251,18 @@ def _filters_alpha(steps: Sequence[FilterStep], rule: AlphaRule) -> bool:
     return rule is AlphaRule.AUTO and linear and not is_zero_sum(steps)
 
 
-def process_file(job: Any, steps: Sequence[FilterStep], settings: OutputSettings) -> ImageRecord:
-    """Read ``job.source``, run the steps, map the range, write ``job.destination``."""
+def process_file(
+    job: Any,
+    steps: Sequence[FilterStep],
+    settings: OutputSettings,
+    *,
+    planner: Planner | None = None,
+) -> ImageRecord:
+    """Read ``job.source``, run the steps, map the range, write ``job.destination``.
+
+    ``planner`` remembers the algorithm chosen for each step and image geometry across
+    the files of a batch; without it every call plans afresh.
+    """
     record = ImageRecord(job.source, output=job.destination)
     with record.stage("read"):
         picture = images.read_image(job.source, max_pixels=settings.max_pixels)
@@ -226,13 +274,13 @@ def process_file(job: Any, steps: Sequence[FilterStep], settings: OutputSettings
     with record.stage("prepare"):
         if through:
             pixels = images.premultiply(pixels, alpha)
-    result = filter_pixels(pixels, steps, threads=settings.threads, record=record)
+    result = filter_pixels(pixels, steps, threads=settings.threads, record=record, planner=planner)
     if alpha is not None:
         with record.stage("alpha"):
             alpha_steps = steps if through else [alpha_kernel(step) for step in steps]
-            alpha = np.clip(
-                filter_pixels(alpha, alpha_steps, threads=settings.threads)[..., 0], 0, 1
-            )
+            filtered = filter_pixels(alpha, alpha_steps, threads=settings.threads,
+                                     planner=planner)  # fmt: skip
+            alpha = np.clip(filtered[..., 0], 0, 1)
             if through:
                 result = images.unpremultiply(result, alpha)
     channels = result.shape[-1]

@@ -11,18 +11,30 @@ import math
 import os
 import platform
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Group
+from rich.console import Console, Group
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from imconv.errors import ImageWriteError, ImconvError
 from imconv.images import write_atomic
 from imconv.pipeline import FilterStep, ImageRecord
+
+if TYPE_CHECKING:
+    from imconv.batch import BatchResult, Outcome
 
 REPORT_VERSION = 1
 
@@ -83,9 +95,10 @@ def stage_summary(records: Sequence[ImageRecord]) -> list[dict[str, Any]]:
     ]
 
 
-def summary_table(records: Sequence[ImageRecord]) -> Table:
-    """A batch's stages: totals, median and p95 milliseconds."""
-    table = Table(title=f"{len(records)} images", title_justify="left")
+def summary_table(records: Sequence[ImageRecord], *, caption: str | None = None) -> Table:
+    """A batch's stages: totals, median and p95 milliseconds (``caption``: its throughput)."""
+    table = Table(title=f"{len(records)} images", title_justify="left", caption=caption,
+                  caption_justify="left")  # fmt: skip
     for column in ("stage", "total ms", "median ms", "p95 ms"):
         table.add_column(column, justify="left" if column == "stage" else "right")
     for row in stage_summary(records):
@@ -154,9 +167,14 @@ def report_dict(
     options: dict[str, Any],
     threads: int,
     failures: Sequence[tuple[str, str]] = (),
+    run: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``--report`` document: every image, the batch summary, options and environment."""
-    return {
+    """The ``--report`` document: every image, the batch summary, options and environment.
+
+    ``run`` (see :func:`run_dict`) adds a batch's wall time, throughput and counts to the
+    summary.
+    """
+    document = {
         "report_version": REPORT_VERSION,
         "kernels": list(kernels),
         "options": options,
@@ -173,6 +191,50 @@ def report_dict(
             "stages": stage_summary(records),
         },
     }
+    document["summary"].update(run or {})
+    return document
+
+
+def run_dict(result: BatchResult) -> dict[str, Any]:
+    """A batch's wall time, throughput, workers and what it left out, for the report."""
+    return {
+        "wall_seconds": result.seconds,
+        "files_per_second": result.files_per_second,
+        "megapixels_per_second": result.megapixels_per_second,
+        "workers": result.workers,
+        "scheduler": result.scheduler,
+        "skipped": result.skipped,
+        "excluded": result.excluded,
+        "kept": result.existing,
+        "interrupted": result.interrupted,
+        "not_done": result.not_done,
+    }
+
+
+def throughput(result: BatchResult) -> str:
+    """``4.21 s wall, 9.5 files/s, 12.3 MP/s on 2 workers``."""
+    if result.scheduler is not None:
+        where = "a local Dask cluster" if result.scheduler == "local" else result.scheduler
+    else:
+        where = f"{result.workers} worker{'s' if result.workers != 1 else ''}"
+    return (
+        f"{result.seconds:.2f} s wall, {result.files_per_second:.1f} files/s, "
+        f"{result.megapixels_per_second:.1f} MP/s on {where}"
+    )
+
+
+def batch_summary(result: BatchResult) -> Text:
+    """One line: how many files were written, failed, kept, skipped, and how fast."""
+    counts = [(len(result.records), "written"), (len(result.failures), "failed")]
+    if result.interrupted:
+        counts.append((result.not_done, "not done (interrupted)"))
+    counts += [
+        (result.existing, "kept (output exists)"),
+        (result.skipped, "skipped (not images)"),
+        (result.excluded, "excluded by --include/--exclude"),
+    ]
+    parts = [f"{count} {what}" for count, what in counts if count or what in ("written", "failed")]
+    return Text(f"{', '.join(parts)}; {throughput(result)}")
 
 
 def write_report(path: Path, document: dict[str, Any]) -> None:
@@ -193,7 +255,7 @@ def write_report(path: Path, document: dict[str, Any]) -> None:
 
 def failure_table(failures: Sequence[tuple[str, str]]) -> Table:
     """The files of a batch that failed, each with its one-line reason."""
-    table = Table(title=f"{len(failures)} failed", title_justify="left")
+    table = Table(title=f"{len(failures)} failed", title_justify="left", show_lines=True)
     table.add_column("input", overflow="fold")
     table.add_column("error", overflow="fold")
     for source, reason in failures:
@@ -283,3 +345,219 @@ def preset_table(presets: Sequence[Any]) -> Table:
         total = 0.0 if info.zero_sum else info.sum  # not -2e-17 for the LoG
         table.add_row(info.name, size, _number(total), rank, parameters, info.description)
     return table
+
+
+class _MegapixelRate(ProgressColumn):
+    """Input megapixels per second so far (the task's ``megapixels`` field over its time)."""
+
+    def render(self, task: Any) -> Text:
+        elapsed = task.finished_time if task.finished else task.elapsed
+        megapixels = task.fields.get("megapixels", 0.0)
+        rate = megapixels / elapsed if elapsed else 0.0
+        return Text(f"{rate:.1f} MP/s", style="progress.data.speed")
+
+
+def outcome_line(outcome: Outcome, done: int, total: int) -> Text:
+    """``[3/40] a.png -> out/a_blur.png 12.3 ms``, or the file's one-line error."""
+    width = len(str(total))
+    head = f"[{done:>{width}}/{total}] {outcome.job.source}"
+    if outcome.error is not None:
+        return Text(f"{head} failed: {outcome.error}")
+    if outcome.record is None:
+        return Text(f"{head} interrupted")
+    return Text(f"{head} -> {outcome.record.output} {outcome.record.seconds * 1e3:.1f} ms")
+
+
+class BatchProgress:
+    """Shows a batch as it runs: a bar (files done, MP/s, ETA) and/or a line per file.
+
+    Parameters
+    ----------
+    console
+        Where to draw (stderr).
+    total
+        The number of files.
+    bar
+        Draw the progress bar (only on a terminal).
+    lines
+        Print a line per finished file (``--verbose``).
+
+    Call the object with each :class:`~imconv.batch.Outcome`, inside ``with``.
+    """
+
+    def __init__(self, console: Console, total: int, *, bar: bool, lines: bool) -> None:
+        self.console, self.total, self.lines, self.done = console, total, lines, 0
+        self.progress = None
+        if bar:
+            self.progress = Progress(
+                TextColumn("[progress.description]{task.description}"), BarColumn(),
+                MofNCompleteColumn(), _MegapixelRate(), TimeRemainingColumn(),
+                console=console, transient=True,
+            )  # fmt: skip
+            self.task = self.progress.add_task("filtering", total=total, megapixels=0.0)
+
+    def __enter__(self) -> BatchProgress:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType
+    ) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, outcome: Outcome) -> None:
+        """Count one finished file."""
+        self.done += not outcome.interrupted
+        if self.lines:
+            (self.progress.console if self.progress else self.console).print(
+                outcome_line(outcome, self.done, self.total), markup=False, highlight=False
+            )
+        if self.progress is not None:
+            megapixels = outcome.record.megapixels if outcome.record is not None else 0.0
+            total = self.progress.tasks[0].fields["megapixels"] + megapixels
+            self.progress.update(self.task, advance=1, megapixels=total)
+
+
+# imconv bench: the comparison table, its notes and a progress bar (data from imconv.bench).
+
+_BENCH_LABELS = {
+    "scipy.ndimage.convolve": "ndimage",
+    "scipy.signal.fftconvolve": "fftconvolve",
+    "cv2.filter2D": "filter2D",
+    "PIL.ImageFilter.Kernel": "PIL Kernel",
+}
+_BENCH_STATUS = {"skipped": ("skip", "dim"), "unsupported": ("n/a", "dim"),
+                 "failed": ("error", "red")}  # fmt: skip
+
+
+def _bench_label(name: str) -> str:
+    return _BENCH_LABELS.get(name, name)
+
+
+def _milliseconds(seconds: float) -> str:
+    value = seconds * 1e3  # three significant digits, trailing zeros kept: 5.00, 0.211, 12.3
+    return f"{value:#.3g}" if value < 99.95 else f"{value:.0f}"
+
+
+def _bench_cell(timing: Any, winner: bool) -> Text:
+    """Median ms (``*`` and bold for the winner) over the spread: +-half of min..max, in %."""
+    if timing is None:
+        return Text("")
+    if timing.status != "ok":
+        label, style = _BENCH_STATUS.get(timing.status, (timing.status, "dim"))
+        return Text(label, style=style)
+    median = timing.median
+    spread = (timing.maximum - timing.minimum) / 2 / median * 100 if median > 0 else 0.0
+    text = Text(_milliseconds(median) + ("*" if winner else ""),
+                style="bold green" if winner else "")  # fmt: skip
+    text.append(f"\n±{spread:.0f}%", style="dim")
+    return text
+
+
+def _auto_rows(result: Any, won: dict[int, str]) -> tuple[list[Text], list[Text]]:
+    """Per size: the algorithm auto ran, and auto's median over the winner's."""
+    ran, ratios = [Text("auto ran", style="dim")], [Text("auto / best", style="dim")]
+    for size in result.sizes:
+        auto = result.timing("auto", size)
+        best = result.timing(won[size], size) if size in won else None
+        measured = auto is not None and auto.median is not None
+        ran.append(Text((auto.algorithm or "") if measured else "-", style="dim"))
+        ratio = f"{auto.median / best.median:.2f}" if measured and best is not None else "-"
+        ratios.append(Text(ratio, style="dim"))
+    return ran, ratios
+
+
+def bench_table(result: Any) -> Table:
+    """``imconv bench``: median ms per contender (rows) and kernel size (columns)."""
+    from rich import box
+
+    won = result.winners()
+    table = Table(title="median ms", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("k")
+    for size in result.sizes:
+        table.add_column(str(size), justify="right")
+    for contender in result.contenders:
+        cells = [_bench_cell(result.timing(contender.name, size), won.get(size) == contender.name)
+                 for size in result.sizes]  # fmt: skip
+        table.add_row(Text(_bench_label(contender.name)), *cells)
+    if any(c.name == "auto" for c in result.contenders):
+        table.add_section()
+        for row in _auto_rows(result, won):
+            table.add_row(*row)
+    return table
+
+
+def _winner_line(result: Any) -> str:
+    """``fastest: direct at k=3..5, fft at k=7..51`` (runs of neighbouring sizes)."""
+    runs: list[list[Any]] = []
+    for size, name in result.winners().items():
+        if runs and runs[-1][0] == name:
+            runs[-1][2] = size
+        else:
+            runs.append([name, size, size])
+    parts = [f"{_bench_label(name)} at k={first}" + (f"..{last}" if last != first else "")
+             for name, first, last in runs]  # fmt: skip
+    return "fastest (auto not counted): " + ", ".join(parts) if parts else ""
+
+
+def _crossover_line(result: Any) -> str:
+    found = result.crossovers()
+    steps = [f"{_bench_label(c.before)} -> {_bench_label(c.after)} between k={c.below} and "
+             f"k={c.above}" for c in found]  # fmt: skip
+    return "crossovers: " + ("; ".join(steps) if steps else "none")
+
+
+def bench_view(result: Any) -> Group:
+    """Everything ``imconv bench`` prints: the setting, the table, crossovers and notes."""
+    from imconv.bench import SKIP_RULE
+
+    height, width, channels = result.shape
+    setting = (
+        f"{result.image}: {width}x{height}x{channels} float32; convolve, same size, reflect "
+        f"padding; random non-separable k x k kernels (seed {result.seed}); median of "
+        f"{result.repeat} runs after a warm-up; threads {result.threads}"
+    )
+    parts: list[Any] = [Text(setting), bench_table(result)]
+    lines = ["* fastest at that size; under each median: ± half the min-max spread, in %",
+             _winner_line(result), _crossover_line(result)]  # fmt: skip
+    if any(t.status == "skipped" for t in result.timings):
+        lines.append(f"skip: {SKIP_RULE} (budget {result.budget:g} s; --budget to change)")
+    for contender in result.contenders:
+        if contender.kind == "peer":
+            lines.append(f"{_bench_label(contender.name)}: {contender.name} "
+                         f"{contender.version}, {contender.note}")  # fmt: skip
+    lines += [f"not installed: {line}" for line in result.missing]
+    parts += [Text(line, style="dim") for line in lines if line]
+    return Group(*parts)
+
+
+class BenchProgress:
+    """A transient progress bar for ``imconv bench`` while it runs, on a terminal only.
+
+    Entering gives the callback to call before each cell (contender name, size), or None
+    when ``console`` is not a terminal (nothing is drawn into pipes and files).
+    """
+
+    def __init__(self, console: Any, total: int) -> None:
+        self.console, self.total, self.done = console, total, 0
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.console.is_terminal:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=self.console, transient=True)
+        self.task = self.bar.add_task("timing", total=self.total)
+        self.bar.start()
+        return self.advance
+
+    def advance(self, name: str, size: int) -> None:
+        self.bar.update(self.task, completed=self.done, description=f"{name} k={size}")
+        self.done += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
