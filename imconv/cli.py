@@ -251,6 +251,31 @@ def apply(
     threads: Annotated[
         int | None, typer.Option(min=1, help="Engine threads per image (default: all cores).")
     ] = None,
+    autotune: Annotated[
+        bool,
+        typer.Option(
+            "--autotune/--no-autotune",
+            help="With --algorithm auto: time the candidates on the real image and keep the "
+            "fastest, cached on disk for later runs and every file of a batch (see `imconv "
+            "tuning`). Default: the cost model.",
+        ),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check each step against direct on a band; the max "
+            "error goes in the --timing table and the report.",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the plan (algorithm, estimated operations "
+            "and peak memory per step) and write nothing.",
+        ),
+    ] = False,
     max_pixels: Annotated[
         int | None, typer.Option(min=1, help="Largest image accepted (Pillow's bomb limit).")
     ] = None,
@@ -281,7 +306,7 @@ def apply(
         options = pipeline.StepOptions(
             mode=mode, padding=padding, cval=cval, stride=parse_pair(stride, "--stride"),
             dilation=parse_pair(dilation, "--dilation"), correlate=correlate,
-            algorithm=algorithm,
+            algorithm=algorithm, autotune=autotune, verify=verify,
         )  # fmt: skip
         steps = load_steps([kernel, *(then or [])], options, normalize=normalize)
         settings = pipeline.OutputSettings.parse(
@@ -298,6 +323,8 @@ def apply(
             cluster.require(scheduler)
         plan = batch.plan_jobs(inputs, output, naming=naming, selection=selection,
                                existing=existing)  # fmt: skip
+        if dry_run:
+            return print_dry_run(plan, steps, settings)
         if report is not None:
             batch.check_report(report, plan.jobs)
         result = run_plan(plan, steps, settings, workers=workers, scheduler=scheduler,
@@ -309,6 +336,18 @@ def apply(
         return status
 
     run_guarded(work, traceback=traceback)
+
+
+def print_dry_run(
+    plan: batch.Plan, steps: list[pipeline.FilterStep], settings: pipeline.OutputSettings
+) -> ExitStatus:
+    """``--dry-run``: each input's plan on stdout; nothing is computed or written."""
+    from imconv import pipeline
+    from imconv import report as reports
+
+    for job in plan.jobs:
+        stdout.print(reports.plan_table(job.source, pipeline.dry_run(job, steps, settings)))
+    return ExitStatus.SUCCESS
 
 
 def load_steps(
@@ -556,6 +595,29 @@ def bench(
         return ExitStatus.SUCCESS
 
     run_guarded(work, traceback=traceback)
+
+
+@app.command()
+def tuning(
+    clear: Annotated[bool, typer.Option("--clear", help="Delete the cached choices.")] = False,
+) -> None:
+    """Show (or --clear) the autotuning cache that `apply --autotune` fills.
+
+    The cache lives in $IMCONV_CACHE_DIR, else $XDG_CACHE_HOME/imconv, else
+    ~/.cache/imconv; its entries are valid for this machine and NumPy/SciPy versions.
+    """
+
+    def work() -> ExitStatus:
+        from imconv import tuning as cache
+
+        if clear:
+            stdout.print(f"removed {cache.clear()} cached choices ({cache.cache_file()})")
+        else:
+            count = cache.load()
+            stdout.print(f"{cache.cache_file()}: {count} cached choices for this machine")
+        return ExitStatus.SUCCESS
+
+    run_guarded(work)
 
 
 def main() -> None:

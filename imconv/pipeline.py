@@ -11,15 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from imconv import images
+from imconv import images, tuning
 from imconv.choices import Algorithm, Mode, Padding, parse_choice
-from imconv.engine import Choice, choose_algorithm
+from imconv.engine import Choice, choose_algorithm, output_shape, verify
 from imconv.errors import InvalidParameterError
 from imconv.kernels import Kernel
 
@@ -49,6 +49,8 @@ class StepOptions:
     dilation: int | tuple[int, ...] = 1
     correlate: bool = False
     algorithm: Algorithm = Algorithm.AUTO
+    autotune: bool = False
+    verify: bool = False
 
     def engine_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`imconv.convolve` (without the kernel)."""
@@ -161,11 +163,35 @@ class Planner:
 
 
 def plan_step(pixels: np.ndarray, step: FilterStep, threads: int | None) -> Choice:
-    """The engine's choice of algorithm for one step on ``(H, W, C)`` pixels."""
-    kernel = step.kernel
+    """The engine's choice of algorithm for one step on ``(H, W, C)`` pixels.
+
+    With ``autotune`` the choice is measured on the pixels, or read from the on-disk cache
+    (loaded once per process); a new measurement is saved there at once, so the other
+    workers of a batch and later runs reuse it.
+    """
+    kernel, autotune = step.kernel, step.options.autotune
     first = kernel.weights[0] if kernel.combine else kernel.weights
-    return choose_algorithm(pixels, first, correlate=step.options.correlate, channel_axis=-1,
-                            threads=threads, **step.options.engine_options())  # fmt: skip
+    if autotune:
+        tuning.load_once()
+    choice = choose_algorithm(pixels, first, correlate=step.options.correlate, channel_axis=-1,
+                              threads=threads, autotune=autotune,
+                              **step.options.engine_options())  # fmt: skip
+    if choice.source == "measured":
+        tuning.save()
+    return choice
+
+
+def verify_step(
+    pixels: np.ndarray, step: FilterStep, result: np.ndarray, threads: int | None
+) -> str:
+    """``--verify``: the step's result against ``direct`` on a band, as a sentence."""
+    if step.kernel.combine or step.kernel.bias is not None:
+        return "not verified (magnitude or biased kernel)"
+    options = step.options.engine_options()
+    del options["algorithm"]
+    error = verify(pixels, step.kernel.weights, result, correlate=step.options.correlate,
+                   channel_axis=-1, threads=threads, **options)  # fmt: skip
+    return f"verified against direct: max error {error:.2g} of max|y|"
 
 
 def run_step(
@@ -185,7 +211,10 @@ def run_step(
         choice = planner.choose(pixels, step, threads)
     options["algorithm"] = choice.algorithm
     timing.algorithm, timing.reason = str(choice.algorithm), choice.reason
-    return kernel.apply(pixels, correlate=correlate, channel_axis=-1, threads=threads, **options)
+    result = kernel.apply(pixels, correlate=correlate, channel_axis=-1, threads=threads, **options)
+    if step.options.verify:
+        timing.reason = f"{timing.reason}; {verify_step(pixels, step, result, threads)}"
+    return result
 
 
 def filter_pixels(
@@ -249,6 +278,36 @@ def _filters_alpha(steps: Sequence[FilterStep], rule: AlphaRule) -> bool:
     if rule is AlphaRule.FILTER:
         return linear
     return rule is AlphaRule.AUTO and linear and not is_zero_sum(steps)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """What ``--dry-run`` says of one step: shapes, the algorithm and why, its cost."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    choice: Choice
+
+
+def dry_run(job: Any, steps: Sequence[FilterStep], settings: OutputSettings) -> list[PlannedStep]:
+    """Plan every step of ``job`` without computing: the image is read for its shape only.
+
+    Choices come from the cost model (autotuning would have to run the candidates).
+    """
+    picture = images.read_image(job.source, max_pixels=settings.max_pixels)
+    shape = picture.pixels.shape if picture.pixels.ndim == 3 else (*picture.pixels.shape, 1)
+    planned = []
+    for step in steps:
+        modelled = FilterStep(step.kernel, replace(step.options, autotune=False))
+        choice = plan_step(np.broadcast_to(np.float32(0), shape), modelled, settings.threads)
+        kernel, options = step.kernel, step.options
+        spatial = output_shape(shape[:2], kernel.weights.shape[-2:], mode=options.mode,
+                               stride=options.stride, dilation=options.dilation)  # fmt: skip
+        channels = kernel.weights.shape[0] if kernel.is_bank else shape[2]
+        planned.append(PlannedStep(kernel.name, shape, (*spatial, channels), choice))
+        shape = (*spatial, channels)
+    return planned
 
 
 def process_file(

@@ -561,3 +561,30 @@ class BenchProgress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"  # pragma: no cover - the loop returns
+
+
+def plan_table(source: str, planned: Sequence[Any]) -> Table:
+    """``--dry-run``: one row per step with shapes, algorithm, why, operations, memory."""
+    table = Table(title=f"{source}: plan (nothing computed)", title_justify="left")
+    for column in ("step", "in", "out", "algorithm", "operations", "peak memory", "why"):
+        table.add_column(column, justify="right" if column in ("operations", "peak memory")
+                         else "left", overflow="fold")  # fmt: skip
+    for number, step in enumerate(planned, start=1):
+        table.add_row(
+            f"{number}: {step.name}",
+            "x".join(map(str, step.input_shape)),
+            "x".join(map(str, step.output_shape)),
+            str(step.choice.algorithm),
+            f"{step.choice.operations:.3g}",
+            _bytes(step.choice.peak_bytes),
+            step.choice.reason,
+        )
+    return table

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,12 @@ def load() -> int:
     choices = _read()
     remember_choices(choices)
     return len(choices)
+
+
+@cache
+def load_once() -> int:
+    """:func:`load`, once per process (every worker of a batch loads it for itself)."""
+    return load()
 
 
 def save() -> int:

@@ -48,7 +48,11 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("command", _shell_examples())
 def test_readme_shell_example_runs(command: str, scratch: Path) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "IMCONV_CACHE_DIR": str(scratch / "cache"),  # --autotune writes nothing outside
+    }
     result = subprocess.run(
         command, shell=True, cwd=scratch, env=env, capture_output=True, text=True, timeout=120
     )
