@@ -34,8 +34,8 @@ DIRECT_PER_MAC = 0.27e-9  # strided: one tap of one output, NumPy multiply and a
 DIRECT_PER_CALL = 4e-6  # NumPy call overhead per tap and band
 MATMUL_PER_ELEMENT = 1.0e-9  # one window element copied into the im2col matrix (one thread)
 GEMM_PER_MAC = 0.05e-9  # one multiply-add inside BLAS
-FFT_PER_ELEMENT_LOG = 0.19e-9  # one element of a real transform, per log2 of its length
-SPECTRUM_PER_ELEMENT = 0.5e-9  # one complex multiply-add of two spectra
+FFT_PER_ELEMENT_LOG = 0.38e-9  # one element of a real transform, per log2 of its length
+SPECTRUM_PER_ELEMENT = 1.0e-9  # one complex multiply-add of two spectra
 PER_BAND = 20e-6  # Python overhead per band or per 1-D pass
 TRANSPOSE_PER_ELEMENT = 1.3e-9  # moving channels-last data to channels-first (strided copy)
 
