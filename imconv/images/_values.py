@@ -75,7 +75,9 @@ def _float(values: Any) -> np.ndarray:
     array = np.asarray(values)
     if array.dtype == np.float64:
         return array
-    return array.astype(np.float32)
+    # No copy when already float32: callers copy once (nan_to_num) and work in place; a
+    # fresh full-size array costs more in page faults than the arithmetic on it.
+    return array.astype(np.float32, copy=False)
 
 
 def _clip(values: np.ndarray, max_value: float) -> np.ndarray:
@@ -187,7 +189,9 @@ def quantize(values: Any, *, max_value: float) -> np.ndarray:
     top = _check_max_value(max_value)
     if top not in _INTEGER_TYPES:
         raise InvalidParameterError("max_value", max_value, "255 or 65535")
-    data = _clip(_float(values).astype(np.float64), top)
+    # float32 holds every integer up to 2**24 exactly, so 8- and 16-bit rounding is exact
+    # without a float64 copy of the image.
+    data = _clip(_float(values), top)
     return np.rint(data, out=data).astype(_INTEGER_TYPES[top])
 
 
