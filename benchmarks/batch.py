@@ -30,13 +30,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from timing import wall_times
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ["coffee.png", "astronaut.png", "chelsea.png", "rocket.jpg", "retina.jpg"]
@@ -85,13 +85,8 @@ def run_plain_loop(source: Path, out: Path) -> None:
 
 
 def median_seconds(run: Callable[[], None], repeat: int) -> float:
-    """Median wall time of ``repeat`` runs."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall time of ``repeat`` runs (no warm-up: each run is a whole batch)."""
+    return statistics.median(wall_times(run, repeat, warm_up=False))
 
 
 def machine() -> str:

@@ -11,9 +11,9 @@ the ranking matters more than the absolute values. Run from the repository root:
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
+from timing import wall_times
 
 from imconv.engine import _plan, correlate
 from imconv.engine._spec import make_spec
@@ -27,13 +27,8 @@ ESTIMATES = {
 
 
 def best_time(run, repeat: int = 3) -> float:
-    run()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    """Fastest of ``repeat`` calls after a warm-up call."""
+    return min(wall_times(run, repeat))
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ import scipy
 import scipy.ndimage
 import scipy.signal
 from PIL import Image
+from timing import wall_times
 
 import imconv
 
@@ -31,13 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def median_time(run, repeat: int) -> float:
     """Median wall time of ``run()`` over ``repeat`` calls after one warm-up call."""
-    run()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(wall_times(run, repeat))
 
 
 def per_channel(function, image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
