@@ -1,0 +1,126 @@
+"""Live progress on stderr: the batch bar (files, MP/s, ETA) and the bench bar."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from imconv.batch import Outcome
+
+
+class _MegapixelRate(ProgressColumn):
+    """Input megapixels per second so far (the task's ``megapixels`` field over its time)."""
+
+    def render(self, task: Any) -> Text:
+        elapsed = task.finished_time if task.finished else task.elapsed
+        megapixels = task.fields.get("megapixels", 0.0)
+        rate = megapixels / elapsed if elapsed else 0.0
+        return Text(f"{rate:.1f} MP/s", style="progress.data.speed")
+
+
+def outcome_line(outcome: Outcome, done: int, total: int) -> Text:
+    """``[3/40] a.png -> out/a_blur.png 12.3 ms``, or the file's one-line error."""
+    width = len(str(total))
+    head = f"[{done:>{width}}/{total}] {outcome.job.source}"
+    if outcome.error is not None:
+        return Text(f"{head} failed: {outcome.error}")
+    if outcome.record is None:
+        return Text(f"{head} interrupted")
+    return Text(f"{head} -> {outcome.record.output} {outcome.record.seconds * 1e3:.1f} ms")
+
+
+class BatchProgress:
+    """Shows a batch as it runs: a bar (files done, MP/s, ETA) and/or a line per file.
+
+    Parameters
+    ----------
+    console
+        Where to draw (stderr).
+    total
+        The number of files.
+    bar
+        Draw the progress bar (only on a terminal).
+    lines
+        Print a line per finished file (``--verbose``).
+
+    Call the object with each :class:`~imconv.batch.Outcome`, inside ``with``.
+    """
+
+    def __init__(self, console: Console, total: int, *, bar: bool, lines: bool) -> None:
+        self.console, self.total, self.lines, self.done = console, total, lines, 0
+        self.progress = None
+        if bar:
+            self.progress = Progress(
+                TextColumn("[progress.description]{task.description}"), BarColumn(),
+                MofNCompleteColumn(), _MegapixelRate(), TimeRemainingColumn(),
+                console=console, transient=True,
+            )  # fmt: skip
+            self.task = self.progress.add_task("filtering", total=total, megapixels=0.0)
+
+    def __enter__(self) -> BatchProgress:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType
+    ) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, outcome: Outcome) -> None:
+        """Count one finished file."""
+        self.done += not outcome.interrupted
+        if self.lines:
+            (self.progress.console if self.progress else self.console).print(
+                outcome_line(outcome, self.done, self.total), markup=False, highlight=False
+            )
+        if self.progress is not None:
+            megapixels = outcome.record.megapixels if outcome.record is not None else 0.0
+            total = self.progress.tasks[0].fields["megapixels"] + megapixels
+            self.progress.update(self.task, advance=1, megapixels=total)
+
+
+# imconv bench: the comparison table, its notes and a progress bar (data from imconv.bench).
+
+
+class BenchProgress:
+    """A transient progress bar for ``imconv bench`` while it runs, on a terminal only.
+
+    Entering gives the callback to call before each cell (contender name, size), or None
+    when ``console`` is not a terminal (nothing is drawn into pipes and files).
+    """
+
+    def __init__(self, console: Any, total: int) -> None:
+        self.console, self.total, self.done = console, total, 0
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.console.is_terminal:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=self.console, transient=True)
+        self.task = self.bar.add_task("timing", total=self.total)
+        self.bar.start()
+        return self.advance
+
+    def advance(self, name: str, size: int) -> None:
+        self.bar.update(self.task, completed=self.done, description=f"{name} k={size}")
+        self.done += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
