@@ -1,0 +1,180 @@
+"""`imconv kernels`, `imconv bench` and `imconv tuning`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imconv.errors import InvalidParameterError
+
+from ._app import ExitStatus, app, run_guarded, stderr, stdout
+
+
+@app.command()
+def kernels(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="A preset (with parameters) or any KERNEL to show; omit to list."),
+    ] = None,
+) -> None:
+    """List the presets, or show one kernel: matrix, sum, rank, separable factors.
+
+    [b]Examples[/b]
+
+      imconv kernels
+
+      imconv kernels gaussian:sigma=2
+
+      imconv kernels "3x3: 0,1,0 1,4,1 0,1,0"
+    """
+
+    def work() -> ExitStatus:
+        from imconv import report as reports
+        from imconv.kernels import list_presets, load_kernel
+
+        if name is None:
+            stdout.print(reports.preset_table(list_presets()))
+        else:
+            stdout.print(reports.kernel_view(load_kernel(name)))
+        return ExitStatus.SUCCESS
+
+    run_guarded(work)
+
+
+@app.command()
+def bench(
+    image: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Image to time on. Default: samples/retina.jpg (1411x1411 RGB) in a source "
+            "checkout, else a seeded random image of that size.",
+            metavar="IMAGE",
+            show_default=False,
+        ),
+    ] = None,
+    sizes: Annotated[
+        str, typer.Option(metavar="K,K,...", help="Kernel sizes k (k x k).")
+    ] = "3,5,7,11,15,21,31,51",
+    algorithms: Annotated[
+        str, typer.Option(metavar="A,A,...", help="Algorithms to time (auto picks one).")
+    ] = "auto,direct,matmul,fft,separable",
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per cell, after a warm-up.")] = 5,
+    peers: Annotated[
+        bool,
+        typer.Option(
+            "--peers",
+            help="Also time scipy.ndimage.convolve, scipy.signal.fftconvolve, and when "
+            "installed OpenCV filter2D (imconv\\[bench]) and Pillow ImageFilter.Kernel.",
+        ),
+    ] = False,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Threads for imconv and the peers that take them.")
+    ] = None,
+    autotune: Annotated[
+        bool, typer.Option("--autotune", help="Time auto with measured autotuning.")
+    ] = False,
+    budget: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            metavar="SECONDS",
+            help="Skip a contender whose time grows with k^2 (direct, matmul, separable, "
+            "ndimage) once one run is expected to take longer.",
+        ),
+    ] = 1.0,
+    random: Annotated[
+        str | None,
+        typer.Option(metavar="WxH", help="Time on a seeded random RGB image of this size."),
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the kernels and random image.")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    csv_output: Annotated[
+        bool, typer.Option("--csv", help="CSV on stdout, a row per contender and size.")
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.png",
+            help="Draw time against kernel size per contender, log scales (.png .svg .pdf; "
+            "needs matplotlib: pip install 'imconv\\[plot]').",
+        ),
+    ] = None,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the stack on errors.")
+    ] = False,
+) -> None:
+    """Time every algorithm (and with --peers SciPy, OpenCV, Pillow) over kernel sizes.
+
+    Random non-separable k x k kernels, convolve, same size, reflect padding. Prints the
+    median and spread per size, marks the fastest, and names the crossover sizes.
+
+    [b]Examples[/b]
+
+      imconv bench
+
+      imconv bench photo.jpg --sizes 3,7,15,31 --peers --plot bench.png
+
+      imconv bench --random 640x480 --algorithms direct,fft --json > bench.json
+    """
+
+    def work() -> ExitStatus:
+        from imconv import bench as benches
+        from imconv import report as reports
+
+        if json_output and csv_output:
+            raise InvalidParameterError("--json/--csv", "both", "one of them")
+        size_list = benches.parse_sizes(sizes)
+        chosen = benches.parse_algorithms(algorithms)
+        shape = benches.parse_shape(random) if random is not None else None
+        if image is not None and shape is not None:
+            raise InvalidParameterError("--random", random, "used without IMAGE")
+        if plot is not None:
+            from imconv.plot import check_plot_path
+
+            check_plot_path(plot)
+        picture = benches.bench_image(image, random_size=shape, seed=seed)
+        contenders, missing = benches.contenders_for(chosen, peers=peers, threads=threads,
+                                                     autotune=autotune)  # fmt: skip
+        cells = len(size_list) * len(contenders)
+        with reports.BenchProgress(stderr, cells) as progress:
+            result = benches.run_bench(picture, contenders, sizes=size_list, repeat=repeat,
+                                       threads=threads, seed=seed, budget=budget,
+                                       missing=missing, progress=progress)  # fmt: skip
+        if json_output:
+            typer.echo(result.to_json(), nl=False)
+        elif csv_output:
+            typer.echo(result.to_csv(), nl=False)
+        else:
+            stdout.print(reports.bench_view(result))
+        if plot is not None:
+            from imconv.plot import plot_bench
+
+            plot_bench(result, plot)
+        return ExitStatus.SUCCESS
+
+    run_guarded(work, traceback=traceback)
+
+
+@app.command()
+def tuning(
+    clear: Annotated[bool, typer.Option("--clear", help="Delete the cached choices.")] = False,
+) -> None:
+    """Show (or --clear) the autotuning cache that `apply --autotune` fills.
+
+    The cache lives in $IMCONV_CACHE_DIR, else $XDG_CACHE_HOME/imconv, else
+    ~/.cache/imconv; its entries are valid for this machine and NumPy/SciPy versions.
+    """
+
+    def work() -> ExitStatus:
+        from imconv import tuning as cache
+
+        if clear:
+            stdout.print(f"removed {cache.clear()} cached choices ({cache.cache_file()})")
+        else:
+            count = cache.load()
+            stdout.print(f"{cache.cache_file()}: {count} cached choices for this machine")
+        return ExitStatus.SUCCESS
+
+    run_guarded(work)
