@@ -24,19 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from timing import wall_times
+from timing import describe_machine, wall_times
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ["coffee.png", "astronaut.png", "chelsea.png", "rocket.jpg", "retina.jpg"]
@@ -89,15 +87,6 @@ def median_seconds(run: Callable[[], None], repeat: int) -> float:
     return statistics.median(wall_times(run, repeat, warm_up=False))
 
 
-def machine() -> str:
-    """One line: processor, cores, Python and library versions."""
-    libraries = ", ".join(f"{name} {version(name)}" for name in ("numpy", "scipy", "pillow"))
-    return (
-        f"{platform.machine()} {platform.processor() or platform.system()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, {libraries}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=40)
@@ -118,7 +107,7 @@ def main() -> None:
         }
         seconds = {name: median_seconds(run, args.repeat) for name, run in contenders.items()}
     print(f"{args.count} images {width}x{height}{args.suffix} ({megapixels:.1f} MP), {KERNEL}")
-    print(machine())
+    print(describe_machine())
     # Other work on the machine skews the ratios: the 1-minute load before and after says.
     print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print_table(seconds, {name: statistics.median(times) for name, times in inside.items()},

@@ -12,8 +12,6 @@ to the better SciPy function (the issue-2 target: at most 1.0 at every size).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 from pathlib import Path
 
@@ -22,7 +20,7 @@ import scipy
 import scipy.ndimage
 import scipy.signal
 from PIL import Image
-from timing import wall_times
+from timing import describe_machine, wall_times
 
 import imconv
 
@@ -67,10 +65,7 @@ def main() -> None:
 
     image = np.asarray(Image.open(args.image).convert("RGB"), dtype=np.float32)
     rng = np.random.default_rng(0)
-    print(
-        f"# {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}"
-    )
+    print(f"# {describe_machine()}")
     print(
         f"# image {args.image} {image.shape} float32, repeat {args.repeat}, same mode, "
         f"reflect padding, random non-separable kernels (seed 0)"

@@ -16,3 +16,12 @@ def wall_times(run: Callable[[], object], repeat: int, *, warm_up: bool = True) 
         run()
         times.append(time.perf_counter() - start)
     return times
+
+
+def describe_machine() -> str:
+    """One line for a results header: processor, cores, Python and library versions."""
+    from imconv.environment import machine, versions
+
+    where = machine()
+    libraries = ", ".join(f"{k} {v}" for k, v in versions("numpy", "scipy", "pillow").items())
+    return f"{where['machine']} {where['processor']}, {where['cores']} cores, {libraries}"

@@ -21,16 +21,14 @@ Peers are found by import; a missing one is reported, never an error.
 from __future__ import annotations
 
 import importlib.util
-import os
-import platform
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 
 from imconv.choices import Algorithm, parse_choice
+from imconv.environment import machine, versions
 from imconv.errors import InvalidParameterError
 
 __all__ = [
@@ -233,32 +231,11 @@ def peer_contenders(*, threads: int | None = None) -> tuple[list[Contender], lis
     return found, missing
 
 
-def _processor() -> str:
-    """The CPU model (``/proc/cpuinfo`` on Linux, where ``platform.processor()`` is empty)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def environment(contenders: Sequence[Contender]) -> dict[str, Any]:
     """``versions`` (Python, NumPy, SciPy and every contender's library) and ``machine``."""
-    versions = {"python": platform.python_version()}
-    for name in ("imconv", "numpy", "scipy"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "unknown"
-    for contender in contenders:
-        if contender.kind == "peer":
-            versions[contender.name] = contender.version
-    machine = {"system": platform.system(), "machine": platform.machine(),
-               "processor": _processor(), "cores": os.cpu_count()}  # fmt: skip
-    return {"versions": versions, "machine": machine}
+    found = versions("imconv", "numpy", "scipy")
+    found.update({c.name: c.version for c in contenders if c.kind == "peer"})
+    return {"versions": found, "machine": machine()}
 
 
 def parse_algorithms(text: str) -> tuple[Algorithm, ...]:

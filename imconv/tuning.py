@@ -35,16 +35,16 @@ def cache_file() -> Path:
 
 
 def machine() -> dict[str, Any]:
-    """What the measurements depend on besides the problem: machine and library versions."""
-    import numpy
-    import scipy
+    """What the measurements depend on besides the problem: processor and library versions."""
+    from imconv.environment import processor, versions
 
+    found = versions("numpy", "scipy")
     return {
         "machine": platform.machine(),
-        "processor": platform.processor(),
+        "processor": processor(),
         "cores": os.cpu_count(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
+        "numpy": found["numpy"],
+        "scipy": found["scipy"],
     }
 
 

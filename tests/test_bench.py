@@ -313,3 +313,13 @@ def test_the_installed_command_runs_a_benchmark_on_a_file(tmp_path: Path) -> Non
     assert document["image"]["shape"] == [30, 40, 3]
     assert document["threads"] == 1
     assert document["image"]["source"] == str(path)
+
+
+def test_budget_skips_what_would_run_too_long() -> None:
+    result = imconv("bench", "--random", "64x48", "--sizes", "3,9", "--algorithms",
+                    "direct,fft", "--repeat", "1", "--budget", "0.0000001", "--json")  # fmt: skip
+    rows = json.loads(result.stdout)["results"]
+    status = {(row["contender"], row["size"]): row["status"] for row in rows}
+    assert status[("direct", 3)] == status[("direct", 9)] == "skipped"
+    assert "budget" in next(row["note"] for row in rows if row["contender"] == "direct")
+    assert status[("fft", 9)] != "skipped"  # FFT's cost does not grow with the kernel area

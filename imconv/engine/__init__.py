@@ -15,6 +15,8 @@ Conventions (DESIGN.md section 2):
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -106,18 +108,16 @@ def _bias(bias: Any, spec: ConvSpec) -> np.ndarray:
     return values.astype(spec.dtype).reshape((-1,) + (1,) * spec.ndim)
 
 
-def _decide(spec: ConvSpec, kernel: np.ndarray, padded: np.ndarray, autotune: bool) -> Choice:
-    """The cost model's choice, or with ``autotune`` a measured (or remembered) one."""
+def _choose(
+    spec: ConvSpec, kernel: np.ndarray, x: np.ndarray, autotune: bool
+) -> tuple[Choice, Callable[[], np.ndarray]]:
+    """The cost model's choice, or with ``autotune`` a measured (or remembered) one, and
+    the padded image, made once and only when someone needs it (a remembered choice
+    needs no padding; a measurement's padding is reused by the run)."""
+    padded = functools.cache(lambda: _padded(x, spec))
     if autotune and spec.algorithm is Algorithm.AUTO:
-        choice = _tune.measure(spec, kernel, padded, _ALGORITHMS)
-    else:
-        choice = _model_choice(spec, kernel)
-    rank = kernel_ranks(spec, kernel)
-    return dataclasses.replace(
-        choice,
-        operations=operations(spec, choice.algorithm, rank),
-        peak_bytes=peak_memory(spec, choice.algorithm),
-    )
+        return _tune.measure(spec, kernel, padded, _ALGORITHMS), padded
+    return _model_choice(spec, kernel), padded
 
 
 def _padded(x: np.ndarray, spec: ConvSpec) -> np.ndarray:
@@ -158,17 +158,12 @@ def _run(
     x = np.asarray(x)
     spec, kernel = _prepare(x, w, flip, options)
     offset = None if bias is None else _bias(bias, spec)
-    padded = None
-    if autotune and spec.algorithm is Algorithm.AUTO:
-        padded = _padded(x, spec)
-        algorithm = _tune.measure(spec, kernel, padded, _ALGORITHMS).algorithm
-    else:
-        algorithm = _model_choice(spec, kernel).algorithm
+    choice, padded = _choose(spec, kernel, x, autotune)
+    algorithm = choice.algorithm
     if algorithm is not Algorithm.MATMUL and folds_channels(spec):
         result = _channels_last(x, kernel, spec, algorithm)
         return result if offset is None else result + offset.reshape(-1)
-    padded = _padded(x, spec) if padded is None else padded
-    result = _ALGORITHMS[algorithm](padded, kernel, spec)
+    result = _ALGORITHMS[algorithm](padded(), kernel, spec)
     if offset is not None:
         result += offset
     return _restore(result, spec)
@@ -310,9 +305,12 @@ def choose_algorithm(
     """
     x = np.asarray(x)
     spec, kernel = _prepare(x, w, not correlate, options)
-    measuring = autotune and spec.algorithm is Algorithm.AUTO
-    padded = _padded(x, spec) if measuring else x
-    return _decide(spec, kernel, padded, measuring)
+    choice, _ = _choose(spec, kernel, x, autotune)
+    return dataclasses.replace(
+        choice,
+        operations=operations(spec, choice.algorithm, kernel_ranks(spec, kernel)),
+        peak_bytes=peak_memory(spec, choice.algorithm),
+    )
 
 
 def verify(x: Any, w: Any, y: Any, *, correlate: bool = False, **options: Any) -> float:

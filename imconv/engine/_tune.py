@@ -105,9 +105,13 @@ def _time(run: Run, image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> fl
 
 
 def measure(
-    spec: ConvSpec, kernel: np.ndarray, image: np.ndarray, algorithms: Mapping[Algorithm, Run]
+    spec: ConvSpec,
+    kernel: np.ndarray,
+    image: Callable[[], np.ndarray],
+    algorithms: Mapping[Algorithm, Run],
 ) -> Choice:
-    """The fastest algorithm for ``spec``: remembered, or timed now on a band of ``image``."""
+    """The fastest algorithm for ``spec``: remembered, or timed now on a band of ``image()``
+    (the padded image, made only when a measurement is needed)."""
     estimates, rank = estimates_for(spec, kernel)
     key = tuning_key(spec, rank)
     with _lock:
@@ -117,7 +121,7 @@ def measure(
     best_estimate = min(estimates.values())
     candidates = [a for a, t in estimates.items() if t <= PLAUSIBLE * best_estimate]
     sample = _sample(spec, best_estimate)
-    band = image[:, : sample.padded_shape[0]]
+    band = image()[:, : sample.padded_shape[0]]
     timings = {a: _time(algorithms[a], band, kernel, sample) for a in candidates}
     best = min(timings, key=timings.__getitem__)
     with _lock:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import platform
 import statistics
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 
+from imconv.environment import machine, versions
 from imconv.errors import ImageWriteError, ImconvError
 from imconv.images import write_atomic
 from imconv.pipeline import FilterStep, ImageRecord
@@ -98,27 +96,6 @@ def summary_table(records: Sequence[ImageRecord], *, caption: str | None = None)
     return table
 
 
-def _versions() -> dict[str, str]:
-    names = {"imconv": "imconv", "numpy": "numpy", "scipy": "scipy", "pillow": "pillow"}
-    found = {"python": platform.python_version()}
-    for key, distribution in names.items():
-        try:
-            found[key] = version(distribution)
-        except PackageNotFoundError:
-            found[key] = "unknown"
-    return found
-
-
-def _machine() -> dict[str, Any]:
-    return {
-        "system": platform.system(),
-        "release": platform.release(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cores": os.cpu_count(),
-    }
-
-
 def record_dict(record: ImageRecord) -> dict[str, Any]:
     """One image's record as JSON-ready data."""
     return {
@@ -166,8 +143,8 @@ def report_dict(
         "kernels": list(kernels),
         "options": options,
         "threads": threads,
-        "versions": _versions(),
-        "machine": _machine(),
+        "versions": versions("imconv", "numpy", "scipy", "pillow"),
+        "machine": machine(),
         "images": [record_dict(record) for record in records],
         "failures": [{"input": name, "error": reason} for name, reason in failures],
         "summary": {
