@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -14,8 +15,14 @@ import pytest
 
 import imconv
 from imconv.engine import convolve
-from imconv.errors import KernelError, UnknownNameError
-from imconv.kernels import builtin_presets_dir, list_presets, load_kernel
+from imconv.errors import InvalidParameterError, KernelError, UnknownNameError
+from imconv.kernels import (
+    builtin_presets_dir,
+    list_presets,
+    load_kernel,
+    preset_names,
+    preset_warnings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BLUR = [[0, 1, 0], [1, 4, 1], [0, 1, 0]]
@@ -52,11 +59,14 @@ WRITERS = {
 
 @pytest.mark.parametrize("suffix", sorted(WRITERS))
 def test_every_format_round_trips(tmp_path: Path, suffix: str) -> None:
+    """Every format holds the kernel as written, except libvips': ``vips conv`` correlates,
+    so its matrix is the kernel flipped."""
     path = tmp_path / f"weights{suffix}"
     WRITERS[suffix](path)
+    expected = WEIGHTS[::-1, ::-1] if suffix == ".mat" else WEIGHTS
     for given in (str(path), path):
         kernel = load_kernel(given)
-        np.testing.assert_array_equal(kernel.weights, WEIGHTS)
+        np.testing.assert_array_equal(kernel.weights, expected)
         assert kernel.slug == "weights"
         assert kernel.bias is None
 
@@ -130,7 +140,8 @@ def test_json_bank_with_bias(tmp_path: Path) -> None:
         ('[[1, "x"]]', r"b.json: kernel\[0\]\[1\] must be a number or a non-empty list; got 'x'"),
         ("[[1, 2],\n [3, 4]", r"b.json:2:8: invalid JSON"),
         ('{"weights": [[1]]}', r"b.json: a JSON kernel is \[\[...\]\] or an object with keys"),
-        ("[[1, NaN]]", r"b.json: kernel must hold finite numbers"),
+        ("[[1, NaN]]", r"b.json: kernel must contain only finite numbers; got nan at index"),
+        ("[[1e308, 1e308]]", r"b.json: kernel must have a sum of absolute weights .* got inf"),
     ],
 )
 def test_malformed_json_names_file_and_place(tmp_path: Path, text: str, message: str) -> None:
@@ -177,8 +188,9 @@ def test_libvips_matrix_divides_by_scale_and_keeps_the_offset(tmp_path: Path) ->
     assert kernel.bias.shape == ()
     assert float(kernel.bias) == 128.0
     plain = load_kernel(str(_write(tmp_path / "p.mat", "2 1\n1 -1\n")))
-    np.testing.assert_array_equal(plain.weights, [[1, -1]])
+    np.testing.assert_array_equal(plain.weights, [[-1, 1]])  # flipped: vips conv correlates
     assert plain.bias is None
+    assert "flipped" in plain.description
 
 
 @pytest.mark.parametrize(
@@ -217,10 +229,11 @@ BAD_TOML = [
     ("kernel = [[1, 2]]\nname = \n", r"k.toml: not a valid TOML preset: .*line 2"),
     ('kernel = [[1]]\ncolour = "red"\n', r"k.toml: unknown key 'colour'"),
     ('kernel = [[1]]\ngenerator = "box"\n', r"k.toml: give exactly one of 'kernel'"),
-    ('generator = "bogus"\n', r"generator in .*k.toml must be one of box, edge"),
+    ('generator = "bogus"\n', r"generator in .*k.toml must be one of binomial, box, compass"),
     (
         'generator = "box"\n[params.size]\ntype = "int"\ndefault = 0\nge = 1\n',
-        r"k.toml: default of params.size: size of preset .* must be an integer >= 1; got 0",
+        r"k.toml: default of params.size: size of preset 'k' must be an integer >= 1 and <= "
+        r"4097; got 0",
     ),
     (
         'generator = "box"\n[params.width]\ntype = "int"\n',
@@ -232,13 +245,34 @@ BAD_TOML = [
     ),
     ('parts = ["sobel-x", "no"]\ncombine = "magnitude"\n', r"k.toml: part 'no' is not a preset"),
     ('parts = ["sobel"]\ncombine = "magnitude"\n', r"part 'sobel' combines parts itself"),
-    ('parts = ["sobel-x"]\ncombine = "max"\n', r"k.toml: combine must be one of"),
+    ('parts = ["sobel-x"]\ncombine = "mean"\n', r"k.toml: combine must be one of"),
+    ('parts = ["sobel-x"]\n', r"k.toml: combine must be one of .*; got None"),
+    ("kernel = [[[1]], [[2]]]\n", r"k.toml: kernel must be 2-D \(kh, kw\) or a 4-D bank"),
+    ('kernel = [[1]]\ncombine = "max"\n', r"k.toml: kernel must be a stack \(parts, kh, kw\)"),
+    ("kernel = [[1]]\nabsolute = true\n", r"k.toml: absolute must be true or false, with a comb"),
+    ('generator = "box"\ncombine = "max"\n', r"k.toml: a generator sets 'combine' itself"),
+    (
+        'generator = "box"\n[args]\nsize = 0\n',
+        r"size of .*k.toml \[args\] must be an integer >= 1 and <= 4097; got 0",
+    ),
+    (
+        'generator = "motion"\n[args]\nlength = 3\nangle = "abc"\n',
+        r"angle of .*k.toml \[args\] must be a number; got 'abc'",
+    ),
+    (
+        'generator = "box"\n[args]\nsize = 3\n[params.size]\ntype = "int"\n',
+        r"k.toml: 'size' is given in both \[args\] and \[params\]",
+    ),
+    (
+        'generator = "box"\n[params.size]\ntype = "str"\nchoices = ["a"]\n',
+        r"k.toml: params.size has type 'str', but the generator takes 'int'",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_TOML)
 def test_malformed_toml_preset_names_the_file(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises((KernelError, UnknownNameError), match=message):
+    with pytest.raises((KernelError, InvalidParameterError), match=message):
         load_kernel(str(_write(tmp_path / "k.toml", text)))
 
 
@@ -279,8 +313,8 @@ def test_imagemagick_origin_matches_its_convolve() -> None:
         ("2: 1 2 3 x", r"'x' is not a number"),
         ("2: nan nan nan -", r"every value is 'nan'"),
         ("3x3+3+0: 1 1 1 1 1 1 1 1 1", r"origin '\+3\+0' must lie inside the 3x3 kernel"),
-        ("3x3@: 1 1 1 1 1 1 1 1 1", r"geometry flags '@' are not supported"),
-        ("1: 1; 1: 2", r"kernel lists \(';'\) are not supported"),
+        ("3x3%: 1 1 1 1 1 1 1 1 1", r"geometry flags '%' are not supported"),
+        ("1: 1; 1: x", r"'x' is not a number"),
     ],
 )
 def test_bad_imagemagick_strings(text: str, message: str) -> None:
@@ -299,7 +333,7 @@ def test_inline_matrices(text: str) -> None:
 
 
 def test_ragged_inline_matrix() -> None:
-    message = r"inline kernel row 2: row has 1 values, but the first row \(inline kernel row 1\)"
+    message = r"inline kernel '1 2; 3' row 2: row has 1 values, but the first row \(inline kernel"
     with pytest.raises(KernelError, match=message):
         load_kernel("1 2; 3")
 
@@ -308,7 +342,9 @@ def test_ragged_inline_matrix() -> None:
 
 
 def test_unknown_name_suggests_a_preset() -> None:
-    with pytest.raises(UnknownNameError, match="kernel must be one of blur, box") as caught:
+    with pytest.raises(
+        UnknownNameError, match="kernel must be one of binomial, blur, box"
+    ) as caught:
         load_kernel("blurr")
     assert caught.value.hint == "did you mean 'blur'?"
 
@@ -361,11 +397,17 @@ def test_xdg_config_home_is_the_default_folder(tmp_path, monkeypatch) -> None:
 
 
 def test_user_presets_cannot_shadow_built_ins(tmp_path, monkeypatch) -> None:
+    """Never a silent replacement, and never a stop: the built-in is used, and a warning
+    names the file."""
     _write(tmp_path / "blur.toml", "kernel = [[1]]\n")
     monkeypatch.setenv("IMCONV_PRESETS", str(tmp_path))
-    with pytest.raises(KernelError, match="has the name of the built-in preset 'blur'") as caught:
-        load_kernel("sharpen")
-    assert caught.value.hint == "rename the file: built-in presets cannot be replaced"
+    assert load_kernel("sharpen").shape == (3, 3)
+    assert load_kernel("blur").shape == (3, 3)
+    (warning,) = preset_warnings()
+    assert warning == (
+        f"user preset {str(tmp_path / 'blur.toml')!r} has the name of the built-in preset "
+        "'blur' and is ignored; rename the file"
+    )
 
 
 def test_user_preset_must_be_named_after_its_file(tmp_path, monkeypatch) -> None:
@@ -382,10 +424,12 @@ def test_imconv_presets_may_name_the_built_in_folder(monkeypatch) -> None:
 
 def test_missing_imconv_presets_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("IMCONV_PRESETS", str(tmp_path / "nowhere"))
-    with pytest.raises(
-        KernelError, match=r"IMCONV_PRESETS names .*nowhere', which is not a folder"
-    ):
-        load_kernel("blur")
+    assert load_kernel("blur").shape == (3, 3)
+    assert load_kernel("0 1 0").shape == (1, 3)
+    assert len(list_presets()) == len(preset_names())
+    (warning,) = preset_warnings()
+    assert re.fullmatch(r"IMCONV_PRESETS names '.*nowhere', which is not a folder; no user "
+                        r"presets are read", warning)  # fmt: skip
 
 
 # --- packaging -------------------------------------------------------------------------

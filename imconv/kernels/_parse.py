@@ -1,5 +1,21 @@
 """Kernels from files (.txt, .csv, .json, .toml, .npy, libvips .mat) and from text
-(ImageMagick ``WxH:`` strings, inline matrices). Values are parsed, never evaluated.
+(inline matrices). Values are parsed, never evaluated.
+
+Every file means what its home tool means by it:
+
+* ``.txt``/``.csv`` rows, ``.json``, ``.toml`` and ``.npy`` hold imconv kernels, stored
+  for **convolution** (the imconv default), as written.
+* A libvips ``.mat`` matrix (``width height [scale [offset]]``, then rows) is read so
+  that imconv's default, convolution, gives ``vips conv``'s result: ``vips conv``
+  *correlates* (it does not flip the mask), so the matrix is flipped on both axes on load,
+  then divided by ``scale``, with ``offset`` as the bias. ``imconv apply k.mat x.png
+  --padding replicate`` equals ``vips conv x.png out.v k.mat --precision float`` (libvips
+  extends the image by copying its edge pixels), and with ``--correlate`` an imconv
+  correlation equals a libvips convolution of the unflipped matrix. Even sizes agree too
+  (both anchor the mask at ``(width//2, height//2)``).
+
+JSON (and TOML) text is checked for nesting depth before it is parsed (at most 8
+levels), so an absurdly nested file is a one-line error.
 """
 
 from __future__ import annotations
@@ -14,21 +30,14 @@ import numpy as np
 
 from imconv.errors import KernelError
 
-from ._kernel import Kernel, nested_array
+from ._kernel import Kernel
 from ._presets import load_preset_file
+from ._values import NUMBER, check_nesting, nested_array, parse_number
 
 __all__ = ["SUFFIXES", "parse_inline", "read_kernel_file"]
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INLINE = re.compile(r"[\d\s.,;eE+-]*\d[\d\s.,;eE+-]*")
-_IM_GEOMETRY = re.compile(r"(?P<w>\d+)?(?:x(?P<h>\d+))?(?P<origin>[+-]\d+[+-]\d+)?(?P<flags>\S*)")
 _JSON_KEYS = ("kernel", "scale", "bias", "description")
-
-
-def _number(token: str, where: str) -> float:
-    if not _NUMBER.fullmatch(token):
-        raise KernelError(f"{where}: {token!r} is not a number")
-    return float(token)
+_TOKENS = re.compile(r"[\s,]+")
 
 
 def _split_row(line: str, where: str) -> list[str]:
@@ -48,7 +57,7 @@ def _rows(numbered: Iterable[tuple[str, str]]) -> np.ndarray:
     rows: list[list[float]] = []
     first = ""
     for where, line in numbered:
-        values = [_number(token, where) for token in _split_row(line, where)]
+        values = [parse_number(token, where) for token in _split_row(line, where)]
         if not values:
             continue
         if rows and len(values) != len(rows[0]):
@@ -78,6 +87,7 @@ def _read_rows(path: Path, text: str) -> Kernel:
 
 
 def _read_json(path: Path, text: str) -> Kernel:
+    check_nesting(text, str(path))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -95,7 +105,8 @@ def _read_json(path: Path, text: str) -> Kernel:
     scale = data.get("scale", 1.0)
     if isinstance(scale, bool) or not isinstance(scale, int | float):
         raise KernelError(f"{path}: scale must be a number; got {scale!r}")
-    weights = nested_array(data["kernel"], str(path)) * scale
+    with np.errstate(over="ignore"):  # an overflow to inf is refused by Kernel, by name
+        weights = nested_array(data["kernel"], str(path)) * scale
     return _kernel(weights, str(path), str(path), path.stem, bias=data.get("bias"),
                    description=str(data.get("description", "from a JSON file")))  # fmt: skip
 
@@ -122,8 +133,9 @@ def _vips_tokens(line: str) -> list[str]:
 
 
 def _read_vips(path: Path, text: str) -> Kernel:
-    """libvips matrix: ``width height [scale [offset]]``, then rows; divided by scale, offset
-    kept as the bias. As in libvips, characters after a row's ``width`` values are ignored."""
+    """libvips matrix: ``width height [scale [offset]]``, then rows; flipped on both axes
+    (``vips conv`` correlates), divided by scale, offset kept as the bias. As in libvips,
+    characters after a row's ``width`` values are ignored."""
     lines = text.splitlines()
     header = _vips_tokens(lines[0]) if lines else []
     if not 2 <= len(header) <= 4 or not all(t.isdigit() and int(t) > 0 for t in header[:2]):
@@ -132,7 +144,7 @@ def _read_vips(path: Path, text: str) -> Kernel:
             f"(positive integers, then numbers); got {lines[0] if lines else ''!r}"
         )
     width, height = int(header[0]), int(header[1])
-    extra = [_number(token, f"{path}:1") for token in header[2:]]
+    extra = [parse_number(token, f"{path}:1") for token in header[2:]]
     scale, offset = extra + [1.0, 0.0][len(extra) :]
     if scale == 0:
         raise KernelError(f"{path}:1: scale must not be 0")
@@ -143,9 +155,11 @@ def _read_vips(path: Path, text: str) -> Kernel:
     for where, tokens in rows:
         if len(tokens) < width:
             raise KernelError(f"{where}: row has {len(tokens)} values; the header says {width}")
-    weights = np.array([[_number(t, w) for t in tokens[:width]] for w, tokens in rows]) / scale
-    return _kernel(weights, str(path), str(path), path.stem, description="libvips matrix",
-                   bias=offset if offset else None)  # fmt: skip
+    values = np.array([[parse_number(t, w) for t in tokens[:width]] for w, tokens in rows])
+    with np.errstate(over="ignore"):  # an overflow to inf is refused by Kernel, by name
+        weights = values[::-1, ::-1] / scale
+    return _kernel(weights, str(path), str(path), path.stem, bias=offset if offset else None,
+                   description="libvips matrix (flipped: vips conv correlates)")  # fmt: skip
 
 
 _TEXT_READERS: dict[str, Callable[[Path, str], Kernel]] = {
@@ -196,23 +210,52 @@ def read_kernel_file(path: Path) -> Kernel:
 def parse_inline(text: str) -> Kernel | None:
     """An inline matrix (``"0 1 0; 1 4 1; 0 1 0"`` or ``"[[0, 1], [1, 0]]"``), else None.
 
-    Rows are separated by ``;`` or newlines, values by commas and/or spaces.
+    Rows are separated by ``;`` or newlines, values by commas and/or spaces. Text is taken
+    for a matrix (and its faults reported) when it starts with ``[`` or a number, holds a
+    ``;`` or a newline, or starts with a digit and has several values; other text (a
+    misspelt preset name) gives None.
 
     Raises
     ------
     KernelError
-        Rows of different lengths, values that are not numbers.
+        Rows of different lengths, values that are not numbers, no values at all, or what
+        :class:`Kernel` refuses (non-finite or too large values), naming the text.
     """
     stripped = text.strip()
+    where = f"inline kernel {_shorten(stripped)!r}"
     if stripped.startswith("["):
+        check_nesting(stripped, where)
         try:
             values = json.loads(stripped)
         except json.JSONDecodeError as error:
-            raise KernelError(f"inline kernel {text!r}: invalid nested list: {error.msg}") from None
-        weights = nested_array(values, f"inline kernel {text!r}")
-    elif _INLINE.fullmatch(stripped):
+            raise KernelError(f"{where}: invalid nested list: {error.msg}") from None
+        weights = nested_array(values, where)
+    elif _is_matrix(stripped):
         lines = re.split(r"[;\n]", stripped)
-        weights = _rows((f"inline kernel row {i}", line) for i, line in enumerate(lines, 1))
+        weights = _rows((f"{where} row {i}", line) for i, line in enumerate(lines, 1))
+        if weights.size == 0:
+            raise KernelError(
+                f"{where}: holds no numbers",
+                hint="write rows of numbers separated by ';', e.g. '0 1 0; 1 4 1; 0 1 0'",
+            )
     else:
         return None
-    return _kernel(weights, f"inline kernel {text!r}", stripped, "custom", description="inline")
+    return _kernel(weights, where, stripped, "custom", description="inline")
+
+
+def _is_matrix(text: str) -> bool:
+    """True when ``text`` is meant as a matrix: it has row separators, is one number, or
+    starts like a number and has several values."""
+    tokens = _TOKENS.split(text)
+    starts = re.match(r"[+-]?\.?\d", text) is not None
+    return (
+        ";" in text
+        or "\n" in text
+        or bool(NUMBER.fullmatch(tokens[0]))
+        or (starts and len(tokens) > 1)
+    )
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    """``text`` cut to ``width`` characters for messages."""
+    return text if len(text) <= width else text[: width - 3] + "..."
