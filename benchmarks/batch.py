@@ -110,8 +110,12 @@ def main() -> None:
     print(describe_machine())
     # Other work on the machine skews the ratios: the 1-minute load before and after says.
     print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print_table(seconds, {name: statistics.median(times) for name, times in inside.items()},
-                count=args.count, megapixels=megapixels)  # fmt: skip
+    print_table(
+        seconds,
+        {name: statistics.median(times) for name, times in inside.items()},
+        count=args.count,
+        megapixels=megapixels,
+    )
 
 
 def print_table(
@@ -123,8 +127,13 @@ def print_table(
     print("|---|---|---|---|---|---|---|---|")
     one, one_inside = seconds["imconv --workers 1"], inside["imconv --workers 1"]
     for name, wall in seconds.items():
-        cells = [name, f"{wall:.2f}", f"{count / wall:.1f}", f"{megapixels / wall:.1f}",
-                 f"{one / wall:.2f}x"]  # fmt: skip
+        cells = [
+            name,
+            f"{wall:.2f}",
+            f"{count / wall:.1f}",
+            f"{megapixels / wall:.1f}",
+            f"{one / wall:.2f}x",
+        ]
         if name in inside:
             batch = inside[name]
             cells += [f"{batch:.2f}", f"{count / batch:.1f}", f"{one_inside / batch:.2f}x"]

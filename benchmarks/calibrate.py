@@ -2,7 +2,7 @@
 
 For a grid of problems (image size, kernel size, channels, stride, bank or not) it times
 each algorithm on one thread and prints measured / estimated per algorithm. A median ratio
-far from 1 means the per-unit constants in ``imconv/engine/_plan.py`` need scaling by it;
+far from 1 means the per-unit constants in ``imconv/engine/_cost.py`` need scaling by it;
 the ranking matters more than the absolute values. Run from the repository root::
 
     python benchmarks/calibrate.py
@@ -15,14 +15,14 @@ import statistics
 import numpy as np
 from timing import wall_times
 
-from imconv.engine import _plan, correlate
+from imconv.engine import ConvOptions, _cost, correlate
 from imconv.engine._spec import make_spec
 
 ESTIMATES = {
-    "direct": lambda spec, w: _plan.estimate_direct(spec, int(np.count_nonzero(w))),
-    "matmul": lambda spec, w: _plan.estimate_matmul(spec),
-    "fft": lambda spec, w: _plan.estimate_fft(spec),
-    "separable": lambda spec, w: _plan.estimate_separable(spec, 1),
+    "direct": lambda spec, w: _cost.estimate_direct(spec, int(np.count_nonzero(w))),
+    "matmul": lambda spec, w: _cost.estimate_matmul(spec),
+    "fft": lambda spec, w: _cost.estimate_fft(spec),
+    "separable": lambda spec, w: _cost.estimate_separable(spec, 1),
 }
 
 
@@ -38,7 +38,8 @@ def main() -> None:
     for size, channels, k in problems:
         image = rng.standard_normal((size, size, channels)).astype(np.float32)
         kernel = np.outer(rng.standard_normal(k), rng.standard_normal(k)).astype(np.float32)
-        spec = make_spec(image.shape, image.dtype, kernel.shape, channel_axis=-1, threads=1)
+        options = ConvOptions(channel_axis=-1, threads=1)
+        spec = make_spec(image.shape, image.dtype, kernel.shape, options)
         for name, estimate in ESTIMATES.items():
             if name in ("direct", "matmul") and k > 15:
                 continue
@@ -49,8 +50,10 @@ def main() -> None:
             )
             ratio = measured / estimate(spec, kernel)
             ratios[name].append(ratio)
-            print(f"{size}x{size}x{channels} k={k:2d} {name:9s} {measured * 1e3:8.1f} ms  "
-                  f"measured/estimated {ratio:5.2f}")  # fmt: skip
+            print(
+                f"{size}x{size}x{channels} k={k:2d} {name:9s} {measured * 1e3:8.1f} ms  "
+                f"measured/estimated {ratio:5.2f}"
+            )
     for name, values in ratios.items():
         print(f"{name:9s} median measured/estimated {statistics.median(values):.2f}")
 

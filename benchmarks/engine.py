@@ -97,8 +97,8 @@ def main() -> None:
             row.append(f"{scipy_times[name] * 1e3:.1f}")
         best = min(scipy_times.values())
         row.append(f"{times['auto'] / best:.2f}" if "auto" in times else "-")
-        choice = imconv.choose_algorithm(image, kernel, padding="reflect", channel_axis=-1)
-        row.append(str(choice.algorithm))
+        made = imconv.plan(image.shape, kernel, padding="reflect", channel_axis=-1)
+        row.append(str(made.algorithm))
         print(" | ".join(row), flush=True)
 
 

@@ -16,7 +16,7 @@ machine hits them alike; times are medians.
   non-separable k x k kernels (seed 0), convolution, ``same`` size, reflect padding.
   ``auto`` against ``scipy.ndimage.convolve`` and ``scipy.signal.fftconvolve`` per channel
   and OpenCV ``filter2D`` (the definitions of ``imconv bench --peers``,
-  :mod:`imconv.contenders`). A contender whose first run takes over ``--slow`` seconds is
+  :mod:`imconv.bench.contenders`). A contender whose first run takes over ``--slow`` seconds is
   not repeated (``scipy.ndimage.convolve`` at large k; the target there is met by orders of
   magnitude, and warm-up effects are milliseconds).
 * Separable: the Gaussian preset, sigma 5 (31x31), ``auto`` against forced ``direct``.
@@ -46,8 +46,13 @@ from PIL import Image
 
 import imconv
 from imconv.bench import random_kernel
+from imconv.bench.contenders import (
+    Contender,
+    algorithm_contenders,
+    environment,
+    peer_contenders,
+)
 from imconv.choices import Algorithm
-from imconv.contenders import Contender, algorithm_contenders, environment, peer_contenders
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "retina.jpg"
@@ -127,14 +132,17 @@ def kernel_table(image: np.ndarray, args: argparse.Namespace) -> list[str]:
             name: (lambda c=c, d=prepared[name], w=kernel: c.run(d, w)) for name, c in field.items()
         }
         times = interleaved(runs, args.repeat, args.slow)
-        ran = imconv.choose_algorithm(image, kernel, padding="reflect", channel_axis=-1,
-                                      threads=args.threads).algorithm  # fmt: skip
+        ran = imconv.plan(
+            image.shape, kernel, padding="reflect", channel_axis=-1, threads=args.threads
+        ).algorithm
         median = {name: statistics.median(values) for name, values in times.items()}
         ms = {name: f"{median[name] * 1e3:.1f}" if name in median else "-" for name in PEERS}
         auto = median["auto"]
         limits = (0.5, 1.0, filter2d_limit(k))
-        ratios = [ratio_cell(times["auto"], times[peer], limit) if peer in times else "-"
-                  for peer, limit in zip(PEERS, limits, strict=True)]  # fmt: skip
+        ratios = [
+            ratio_cell(times["auto"], times[peer], limit) if peer in times else "-"
+            for peer, limit in zip(PEERS, limits, strict=True)
+        ]
         cells = [str(k), f"{auto * 1e3:.1f}", str(ran), *ms.values(), *ratios]
         lines.append("| " + " | ".join(cells) + " |")
         print(lines[-1], file=sys.stderr, flush=True)
@@ -150,7 +158,7 @@ def separable_table(image: np.ndarray, args: argparse.Namespace) -> list[str]:
         for algorithm in ("auto", "direct")
     }
     times = interleaved(runs, args.repeat, args.slow)
-    ran = imconv.choose_algorithm(image, kernel, **options).algorithm
+    ran = imconv.plan(image.shape, kernel, **options).algorithm
     median = {name: statistics.median(values) for name, values in times.items()}
     ratio = verdict(median["direct"] / median["auto"], 5.0, at_most=False)
     best = min(times["direct"]) / min(times["auto"])
@@ -166,8 +174,13 @@ def timed(command: list[str], folder: Path) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of one run of ``command`` under ``time -v``."""
     report = folder / "time.txt"
     start = time.perf_counter()
-    subprocess.run(["/usr/bin/time", "-v", "-o", str(report), *command], cwd=folder,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        ["/usr/bin/time", "-v", "-o", str(report), *command],
+        cwd=folder,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - start
     found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
     return wall, int(found.group(1)) / 1024 if found else float("nan")
@@ -177,16 +190,49 @@ def end_to_end_commands(folder: Path) -> dict[str, list[str]]:
     """The command lines compared end to end, run in ``folder`` (which holds the inputs)."""
     program = shutil.which("imconv") or str(Path(sys.executable).parent / "imconv")
     return {
-        "imconv blur": [program, "apply", "blur", "big.jpg", "-o", "imconv_blur.jpg",
-                        "--quality", "90", "--overwrite"],
-        "ImageMagick blur": ["convert", "big.jpg", "-morphology", "Convolve", BLUR_MAGICK,
-                             "-quality", "90", "magick_blur.jpg"],
-        "imconv box 15": [program, "apply", "box15.mat", "big.jpg", "-o", "imconv_box.jpg",
-                          "--quality", "90", "--overwrite"],
+        "imconv blur": [
+            program,
+            "apply",
+            "blur",
+            "big.jpg",
+            "-o",
+            "imconv_blur.jpg",
+            "--quality",
+            "90",
+            "--overwrite",
+        ],
+        "ImageMagick blur": [
+            "convert",
+            "big.jpg",
+            "-morphology",
+            "Convolve",
+            BLUR_MAGICK,
+            "-quality",
+            "90",
+            "magick_blur.jpg",
+        ],
+        "imconv box 15": [
+            program,
+            "apply",
+            "box15.mat",
+            "big.jpg",
+            "-o",
+            "imconv_box.jpg",
+            "--quality",
+            "90",
+            "--overwrite",
+        ],
         "vips conv box 15": ["vips", "conv", "big.jpg", "vips_box.jpg[Q=90]", "box15.mat"],
-        "vips conv box 15, integer": ["vips", "conv", "big.jpg", "vips_int.jpg[Q=90]",
-                                      "box15.mat", "--precision", "integer"],
-    }  # fmt: skip
+        "vips conv box 15, integer": [
+            "vips",
+            "conv",
+            "big.jpg",
+            "vips_int.jpg[Q=90]",
+            "box15.mat",
+            "--precision",
+            "integer",
+        ],
+    }
 
 
 def end_to_end_table(args: argparse.Namespace) -> list[str]:
@@ -205,15 +251,23 @@ def end_to_end_table(args: argparse.Namespace) -> list[str]:
                 results[label].append(timed(command, folder))
     wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
     peak = {k: statistics.median(m for _, m in v) for k, v in results.items()}
-    pairs = [("imconv blur", "ImageMagick blur", 1.0), ("imconv box 15", "vips conv box 15", 0.5),
-             ("imconv box 15", "vips conv box 15, integer", None)]  # fmt: skip
-    lines = ["| imconv | peer | imconv s | peer s | wall ratio (target) | imconv MiB | peer MiB "
-             "| memory ratio (target) |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    pairs = [
+        ("imconv blur", "ImageMagick blur", 1.0),
+        ("imconv box 15", "vips conv box 15", 0.5),
+        ("imconv box 15", "vips conv box 15, integer", None),
+    ]
+    lines = [
+        "| imconv | peer | imconv s | peer s | wall ratio (target) | imconv MiB | peer MiB "
+        "| memory ratio (target) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for mine, theirs, limit in pairs:
         memory = verdict(peak[mine] / peak[theirs], 1.0 if theirs.startswith("Image") else None)
-        lines.append(f"| {mine} | {theirs} | {wall[mine]:.2f} | {wall[theirs]:.2f} | "
-                     f"{verdict(wall[mine] / wall[theirs], limit)} | {peak[mine]:.0f} | "
-                     f"{peak[theirs]:.0f} | {memory} |")  # fmt: skip
+        lines.append(
+            f"| {mine} | {theirs} | {wall[mine]:.2f} | {wall[theirs]:.2f} | "
+            f"{verdict(wall[mine] / wall[theirs], limit)} | {peak[mine]:.0f} | "
+            f"{peak[theirs]:.0f} | {memory} |"
+        )
     commands_used = end_to_end_commands(Path("."))
     lines += ["", "Commands (in a folder holding `big.jpg` and `box15.mat`):", ""]
     lines += [f"* {label}: `{' '.join(_shown(c))}`" for label, c in commands_used.items()]
@@ -221,8 +275,10 @@ def end_to_end_table(args: argparse.Namespace) -> list[str]:
 
 
 def _shown(command: list[str]) -> list[str]:
-    return ["imconv" if part.endswith("/imconv") else f"'{part}'" if " " in part else part
-            for part in command]  # fmt: skip
+    return [
+        "imconv" if part.endswith("/imconv") else f"'{part}'" if " " in part else part
+        for part in command
+    ]
 
 
 def tool_version(command: list[str]) -> str:
@@ -238,11 +294,16 @@ def tool_version(command: list[str]) -> str:
 def header(args: argparse.Namespace) -> list[str]:
     """Date, machine, versions and the exact command."""
     found = environment(list(contenders(args.threads).values()))
-    named = {"scipy.ndimage.convolve": None, "scipy.signal.fftconvolve": None,
-             "cv2.filter2D": "OpenCV"}  # fmt: skip
-    versions = ", ".join(f"{named.get(name) or name} {value}"
-                         for name, value in found["versions"].items()
-                         if named.get(name, name) is not None)  # fmt: skip
+    named = {
+        "scipy.ndimage.convolve": None,
+        "scipy.signal.fftconvolve": None,
+        "cv2.filter2D": "OpenCV",
+    }
+    versions = ", ".join(
+        f"{named.get(name) or name} {value}"
+        for name, value in found["versions"].items()
+        if named.get(name, name) is not None
+    )
     machine = found["machine"]
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return [
@@ -257,22 +318,32 @@ def header(args: argparse.Namespace) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="3,5,7,11,15,21,31,51",
-                        type=lambda text: [int(part) for part in text.split(",")])  # fmt: skip
+    parser.add_argument(
+        "--sizes",
+        default="3,5,7,11,15,21,31,51",
+        type=lambda text: [int(part) for part in text.split(",")],
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--slow", type=float, default=3.0, help="seconds: run once above this")
     parser.add_argument("--no-end-to-end", action="store_true")
     args = parser.parse_args()
     image = np.asarray(resized((2000, 1500)), dtype=np.float32)
-    out = [*header(args), "", "Kernels: 2000x1500 RGB float32, random non-separable k x k, "
-           "same size, reflect padding; milliseconds, medians; ratios of the medians (the "
-           "verdict) and in parentheses of the fastest runs.", ""]  # fmt: skip
+    out = [
+        *header(args),
+        "",
+        "Kernels: 2000x1500 RGB float32, random non-separable k x k, "
+        "same size, reflect padding; milliseconds, medians; ratios of the medians (the "
+        "verdict) and in parentheses of the fastest runs.",
+        "",
+    ]
     out += kernel_table(image, args)
     out += ["", "Separable kernel, same image:", "", *separable_table(image, args)]
     if not args.no_end_to_end:
-        title = ("End to end, a 4000x3000 JPEG (quality 90 in and out), wall time and peak "
-                 "resident memory from `/usr/bin/time -v`:")  # fmt: skip
+        title = (
+            "End to end, a 4000x3000 JPEG (quality 90 in and out), wall time and peak "
+            "resident memory from `/usr/bin/time -v`:"
+        )
         out += ["", title, "", *end_to_end_table(args)]
     print("\n".join(out))
 

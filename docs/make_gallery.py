@@ -32,6 +32,11 @@ SHOWN_WITH = {
     "motion": ["motion:length=21,angle=30"],
     "laplacian": ["laplacian", "--range", "rescale"],
     "log": ["log:sigma=2", "--range", "rescale"],
+    "kirsch": ["kirsch", "--range", "rescale"],
+    "dog": ["dog:sigma1=1,sigma2=2", "--range", "rescale"],
+    "binomial": ["binomial:order=8"],
+    "disk": ["disk:radius=4"],
+    "gabor": ["gabor:sigma=3,lambda=8", "--range", "rescale"],
 }
 
 
@@ -51,9 +56,9 @@ def main() -> None:
         Image.open(original).save(GALLERY / "original.jpg", quality=QUALITY)
         for name in preset_names():
             kernel, *options = SHOWN_WITH.get(name, [name])
-            command = [sys.executable, "-m", "imconv", "apply", kernel, str(original), *options,
-                       "-o", str(GALLERY / f"{name}.jpg"), "--quality", str(QUALITY),
-                       "--overwrite", "--quiet"]  # fmt: skip
+            output = ["-o", str(GALLERY / f"{name}.jpg"), "--quality", str(QUALITY)]
+            command = [sys.executable, "-m", "imconv", "apply", kernel, str(original),
+                       *options, *output, "--overwrite", "--quiet"]  # fmt: skip
             subprocess.run(command, check=True)
             cells.append((f"`{' '.join([kernel, *options])}`", name))
     rows = ["| " + " | ".join([""] * COLUMNS) + " |", "|" + " --- |" * COLUMNS]

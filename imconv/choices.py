@@ -41,6 +41,11 @@ class Padding(StrEnum):
     MEAN = "mean"
 
 
+#: The padding of images in ``imconv apply`` and ``imconv.apply``: photos have no black
+#: frame. (The engine's default is ``zero``, the mathematical definition.)
+PHOTO_PADDING = Padding.REFLECT
+
+
 class Algorithm(StrEnum):
     """How the sums are computed; every algorithm gives the same answer."""
 
@@ -49,6 +54,26 @@ class Algorithm(StrEnum):
     MATMUL = "matmul"
     FFT = "fft"
     SEPARABLE = "separable"
+
+
+class Operation(StrEnum):
+    """What a plan computes: convolution flips the kernel on every spatial axis."""
+
+    CONVOLVE = "convolve"
+    CORRELATE = "correlate"
+
+
+class Reason(StrEnum):
+    """Where a plan's algorithm came from.
+
+    ``forced``: the caller named it; ``model``: the cost model's estimate; ``measured``:
+    autotuning timed the candidates now; ``cache``: a store held an earlier measurement.
+    """
+
+    FORCED = "forced"
+    MODEL = "model"
+    MEASURED = "measured"
+    CACHE = "cache"
 
 
 E = TypeVar("E", bound=StrEnum)

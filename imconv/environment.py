@@ -20,6 +20,14 @@ def processor() -> str:
     return platform.processor()
 
 
+def cores() -> int:
+    """The number of cores this process may run on (its CPU affinity, on Linux)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def machine() -> dict[str, Any]:
     """System, release, architecture, processor model and core count."""
     return {

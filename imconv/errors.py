@@ -1,17 +1,22 @@
-"""The exception hierarchy of imconv, and nothing else.
+"""The exception hierarchy of imconv, and the exit status each error stops a run with.
 
 Every error a user can cause derives from :class:`ImconvError` and also from the builtin
 exception it refines, so ``except ValueError`` keeps working for library callers.
 Messages name the argument, show the value received with ``!r`` and say what is allowed::
 
     stride must be a positive integer or a tuple of them, one per axis; got (0, 2)
+
+Messages and hints name library parameters (``stride``, ```overwrite```); the command line
+shows them as its flags (``--stride``, ``--overwrite``).
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
 __all__ = [
+    "ExitStatus",
     "ImageReadError",
     "ImageWriteError",
     "ImconvError",
@@ -95,3 +100,20 @@ class ImageWriteError(ImconvError, OSError):
 
 class OutputExistsError(ImageWriteError, FileExistsError):
     """The output exists (or is an input) and overwriting was not allowed."""
+
+
+class ExitStatus(IntEnum):
+    """The exit statuses of the command line (and of :attr:`imconv.RunResult.exit_status`)."""
+
+    SUCCESS = 0
+    ERROR = 1
+    USAGE = 2
+    PARTIAL = 3
+    INTERRUPTED = 130
+
+
+def status_of(error: ImconvError) -> ExitStatus:
+    """The exit status an error stops a run with: 2 for what the user asked wrongly (an
+    option, a kernel), 1 for everything else."""
+    usage = isinstance(error, InvalidParameterError | KernelError)
+    return ExitStatus.USAGE if usage else ExitStatus.ERROR

@@ -1,11 +1,11 @@
-"""Autotuning decisions kept on disk, so later runs and every file of a batch reuse them.
+"""Autotuning choices kept on disk, so later runs and every file of a batch reuse them.
 
-The engine measures and remembers choices in memory (``imconv.engine.tuned_choices``);
-this module loads them from and saves them to ``autotune.json`` in the user cache folder:
-``$IMCONV_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/imconv``, else ``~/.cache/imconv``.
-Entries are keyed by the problem (shapes, kernel rank, options, dtype, threads); the file
-also names the machine and library versions, and entries from another machine or version
-are ignored, since the fastest algorithm depends on both.
+:class:`DiskStore` is the store the command line gives the engine's plans: a mapping from
+a problem's key (shapes, kernel rank, options, dtype, threads) to the algorithm measured
+fastest, read once from ``autotune.json`` in the user cache folder (``$IMCONV_CACHE_DIR``
+if set, else ``$XDG_CACHE_HOME/imconv``, else ``~/.cache/imconv``) and written once at the
+end of a run. The file also names the machine and library versions; entries from another
+machine or version are ignored, since the fastest algorithm depends on both.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from functools import cache
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -48,59 +48,75 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _read() -> dict[str, Any]:
-    """The cache file's content, or an empty cache if it is missing, unreadable or stale."""
+def _read(path: Path) -> dict[str, str]:
+    """The file's choices, or none if it is missing, unreadable, stale or another machine's."""
     try:
-        data = json.loads(cache_file().read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
         return {}
-    if data.get("machine") != machine() or not isinstance(data.get("choices"), dict):
+    choices = data.get("choices")
+    if data.get("machine") != machine() or not isinstance(choices, dict):
         return {}
-    return data["choices"]
+    return {str(k): str(v) for k, v in choices.items()}
 
 
-def load() -> int:
-    """Give the engine the cached choices for this machine; the number loaded."""
-    from imconv.engine import remember_choices
+class DiskStore(MutableMapping[str, str]):
+    """The autotuning choices of this machine, read once from ``path`` (default: the cache).
 
-    choices = _read()
-    remember_choices(choices)
-    return len(choices)
-
-
-@cache
-def load_once() -> int:
-    """:func:`load`, once per process (every worker of a batch loads it for itself)."""
-    return load()
-
-
-def save() -> int:
-    """Merge the engine's choices into the cache file (atomically); the number stored.
-
-    A cache that cannot be written (read-only home, full disk) only costs the next run a
-    measurement, so it is skipped silently.
+    Choices set here are written by :meth:`save`, merged with what the file holds then
+    (another run may have added some meanwhile).
     """
-    from imconv.engine import tuned_choices
-    from imconv.images import write_atomic
 
-    choices = {**_read(), **tuned_choices()}
-    document = {"format": FORMAT_VERSION, "machine": machine(), "choices": choices}
-    text = json.dumps(document, indent=1, sort_keys=True) + "\n"
-    try:
-        cache_folder().mkdir(parents=True, exist_ok=True)
-        write_atomic(cache_file(), lambda stream: stream.write(text.encode("utf-8")))
-    except OSError:
-        return 0
-    return len(choices)
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = cache_file() if path is None else Path(path)
+        self._choices = _read(self.path)
+        self._new: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        return self._choices[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._choices[key] = self._new[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._choices[key]
+        self._new.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._choices)
+
+    def __len__(self) -> int:
+        return len(self._choices)
+
+    def save(self) -> int:
+        """Merge the new choices into the file (atomically); the number stored there.
+
+        A cache that cannot be written (read-only home, full disk) only costs the next run
+        a measurement, so it is skipped silently. Nothing new: nothing is written.
+        """
+        if not self._new:
+            return len(self._choices)
+        from imconv.images import write_atomic
+
+        choices = {**_read(self.path), **self._new}
+        document = {"format": FORMAT_VERSION, "machine": machine(), "choices": choices}
+        text = json.dumps(document, indent=1, sort_keys=True) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, lambda stream: stream.write(text.encode("utf-8")))
+        except OSError:
+            return 0
+        self._new.clear()
+        return len(choices)
 
 
 def clear() -> int:
-    """Delete the cache file and the engine's memory; the number of entries dropped."""
-    from imconv.engine import forget_choices, tuned_choices
+    """Delete the cache file and this process's choices; the number of entries dropped."""
+    from imconv.engine import forget_choices
 
-    dropped = len({**_read(), **tuned_choices()})
+    dropped = len(_read(cache_file()))
     forget_choices()
     cache_file().unlink(missing_ok=True)
     return dropped

@@ -77,9 +77,14 @@ def run_imconv(
     )
     if done.returncode != expect:
         raise ExitStatusError(
-            _describe(argv, done.returncode, expect, done.stdout.decode(errors="replace"),
-                      done.stderr.decode(errors="replace"))
-        )  # fmt: skip
+            _describe(
+                argv,
+                done.returncode,
+                expect,
+                done.stdout.decode(errors="replace"),
+                done.stderr.decode(errors="replace"),
+            )
+        )
     return done
 
 

@@ -1,4 +1,4 @@
-"""A deliberately naive reference for the engine contract (DESIGN.md section 2).
+"""A deliberately naive reference for the engine contract (README, The Python library).
 
 Written straight from the definition, one output and one tap at a time, in float64:
 

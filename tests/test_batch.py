@@ -1,4 +1,4 @@
-"""Batch planning: finding inputs (folders, patterns, hidden files, link loops), naming
+"""Deciding a batch's outputs: finding inputs (folders, patterns, hidden files, link loops), naming
 outputs, and refusing every conflict before any work. Files here are placeholders: nothing
 is read or written, so the tests are pure file-system checks."""
 
@@ -16,10 +16,12 @@ from imconv.batch import (
     Job,
     Naming,
     Outcome,
+    Selection,
     WorkerError,
+    assign_outputs,
     check_report,
     find_images,
-    plan_jobs,
+    find_inputs,
 )
 from imconv.errors import (
     ImageReadError,
@@ -28,7 +30,6 @@ from imconv.errors import (
     OutputExistsError,
     UnknownNameError,
 )
-from imconv.inputs import Selection, find_inputs
 
 BLUR = Naming("_blur")
 
@@ -60,10 +61,12 @@ def out(tmp_path: Path) -> Path:
 def mirrored(jobs: list[Job], root: Path, out: Path) -> list[tuple[str, str]]:
     """(source below root, destination below out) of each job, as POSIX paths."""
     return [
-        (Path(job.source).relative_to(root).as_posix(),
-         Path(job.destination).relative_to(out).as_posix())
+        (
+            Path(job.source).relative_to(root).as_posix(),
+            Path(job.destination).relative_to(out).as_posix(),
+        )
         for job in jobs
-    ]  # fmt: skip
+    ]
 
 
 # --- names -------------------------------------------------------------------------------
@@ -87,17 +90,17 @@ def test_naming_from_the_options() -> None:
     assert Naming.parse(slug="blur") == Naming("_blur")
     assert Naming.parse(slug="blur", suffix="-soft", format="PNG") == Naming("-soft", ".png")
     assert Naming.parse(slug="blur", suffix="", format=".tiff") == Naming("", ".tiff")
-    with pytest.raises(InvalidParameterError, match=r"--suffix must be text without path sep"):
+    with pytest.raises(InvalidParameterError, match=r"suffix must be text without path sep"):
         Naming.parse(slug="blur", suffix="/../../etc")
-    with pytest.raises(InvalidParameterError, match=r"--format must be one of .*png.*; got 'xyz'"):
+    with pytest.raises(InvalidParameterError, match=r"format must be one of .*png.*; got 'xyz'"):
         Naming.parse(slug="blur", format="xyz")
 
 
 def test_one_input_writes_beside_it(tmp_path: Path) -> None:
     photo = touch(tmp_path / "photo.jpg")
-    plan = plan_jobs([str(photo)], None, naming=BLUR)
-    assert plan.jobs == [Job(str(photo), str(tmp_path / "photo_blur.jpg"))]
-    assert (plan.single, plan.skipped, plan.existing) == (True, 0, [])
+    batch = assign_outputs([str(photo)], None, naming=BLUR)
+    assert batch.jobs == [Job(str(photo), str(tmp_path / "photo_blur.jpg"))]
+    assert (batch.single, batch.skipped, batch.existing) == (True, 0, [])
 
 
 def test_one_input_with_an_output_file_folder_or_stdout(tmp_path: Path, out: Path) -> None:
@@ -108,80 +111,83 @@ def test_one_input_with_an_output_file_folder_or_stdout(tmp_path: Path, out: Pat
         "-": "-",
     }
     for output, destination in cases.items():
-        plan = plan_jobs([str(photo)], output, naming=BLUR)
-        assert [job.destination for job in plan.jobs] == [destination]
-        assert not plan.jobs[0].mirrored
+        batch = assign_outputs([str(photo)], output, naming=BLUR)
+        assert [job.destination for job in batch.jobs] == [destination]
+        assert not batch.jobs[0].mirrored
 
 
 def test_a_format_changes_generated_names_and_must_agree_with_an_output_file(
     tmp_path: Path,
 ) -> None:
     photo = touch(tmp_path / "photo.jpg")
-    plan = plan_jobs([str(photo)], None, naming=Naming("_blur", ".tiff"))
-    assert plan.jobs[0].destination == str(tmp_path / "photo_blur.tiff")
-    plan_jobs([str(photo)], str(tmp_path / "x.TIFF"), naming=Naming("_blur", ".tiff"))
-    with pytest.raises(InvalidParameterError, match=r"--format must be the suffix of -o"):
-        plan_jobs([str(photo)], str(tmp_path / "x.png"), naming=Naming("_blur", ".tiff"))
+    batch = assign_outputs([str(photo)], None, naming=Naming("_blur", ".tiff"))
+    assert batch.jobs[0].destination == str(tmp_path / "photo_blur.tiff")
+    assign_outputs([str(photo)], str(tmp_path / "x.TIFF"), naming=Naming("_blur", ".tiff"))
+    with pytest.raises(InvalidParameterError, match=r"format must be the suffix of `output`"):
+        assign_outputs([str(photo)], str(tmp_path / "x.png"), naming=Naming("_blur", ".tiff"))
 
 
 def test_stdin(tmp_path: Path, out: Path) -> None:
-    assert plan_jobs(["-"], "-", naming=BLUR).jobs == [Job("-", "-")]
-    assert plan_jobs(["-"], str(out), naming=BLUR).jobs == [Job("-", str(out / "stdin_blur.png"))]
-    with pytest.raises(InvalidParameterError, match=r"-o must be given when reading stdin"):
-        plan_jobs(["-"], None, naming=BLUR)
-    with pytest.raises(InvalidParameterError, match=r"INPUT must be the only input"):
-        plan_jobs(["-", str(touch(tmp_path / "a.png"))], str(out), naming=BLUR)
+    assert assign_outputs(["-"], "-", naming=BLUR).jobs == [Job("-", "-")]
+    assert assign_outputs(["-"], str(out), naming=BLUR).jobs == [
+        Job("-", str(out / "stdin_blur.png"))
+    ]
+    with pytest.raises(InvalidParameterError, match=r"output must be given when reading stdin"):
+        assign_outputs(["-"], None, naming=BLUR)
+    with pytest.raises(InvalidParameterError, match=r"inputs must be the only input"):
+        assign_outputs(["-", str(touch(tmp_path / "a.png"))], str(out), naming=BLUR)
 
 
 def test_several_inputs_go_to_the_output_folder(tmp_path: Path, out: Path) -> None:
     first, second = touch(tmp_path / "a.png"), touch(tmp_path / "in" / "b.jpg")
-    plan = plan_jobs([str(first), str(second)], str(out), naming=Naming("_box"))
-    assert [(job.destination, job.mirrored) for job in plan.jobs] == [
+    batch = assign_outputs([str(first), str(second)], str(out), naming=Naming("_box"))
+    assert [(job.destination, job.mirrored) for job in batch.jobs] == [
         (str(out / "a_box.png"), True),
         (str(out / "b_box.jpg"), True),
     ]
-    assert not plan.single
+    assert not batch.single
 
 
 @pytest.mark.parametrize("output", [None, "-", "file.png", "missing-folder"])
 def test_several_inputs_need_an_existing_output_folder(tmp_path: Path, output) -> None:
     inputs = [str(touch(tmp_path / "a.png")), str(touch(tmp_path / "b.png"))]
     target = output if output in (None, "-") else str(tmp_path / output)
-    with pytest.raises(InvalidParameterError, match=r"-o must be an existing folder"):
-        plan_jobs(inputs, target, naming=BLUR)
+    with pytest.raises(InvalidParameterError, match=r"output must be an existing folder"):
+        assign_outputs(inputs, target, naming=BLUR)
 
 
 def test_a_folder_input_mirrors_the_tree_with_recursive(tree: Path, out: Path) -> None:
-    plan = plan_jobs([str(tree)], str(out), naming=BLUR, selection=Selection(recursive=True))
-    assert mirrored(plan.jobs, tree, out) == [
+    batch = assign_outputs([str(tree)], str(out), naming=BLUR, selection=Selection(recursive=True))
+    assert mirrored(batch.jobs, tree, out) == [
         ("a.png", "a_blur.png"),
         ("b.JPG", "b_blur.JPG"),
         ("sub/c.tif", "sub/c_blur.tif"),
         ("sub/deeper/d.webp", "sub/deeper/d_blur.webp"),
     ]
-    assert all(job.mirrored for job in plan.jobs)
-    assert plan.skipped == 2  # notes.txt and sub/deeper/README; hidden files are not counted
+    assert all(job.mirrored for job in batch.jobs)
+    assert batch.skipped == 2  # notes.txt and sub/deeper/README; hidden files are not counted
     assert not (out / "sub").exists()  # planning creates nothing
 
 
 def test_a_folder_input_without_recursive_takes_its_own_files(tree: Path, out: Path) -> None:
-    plan = plan_jobs([str(tree)], str(out), naming=BLUR)
-    assert [Path(job.source).name for job in plan.jobs] == ["a.png", "b.JPG"]
-    assert plan.skipped == 1
-    assert not plan.single
+    batch = assign_outputs([str(tree)], str(out), naming=BLUR)
+    assert [Path(job.source).name for job in batch.jobs] == ["a.png", "b.JPG"]
+    assert batch.skipped == 1
+    assert not batch.single
 
 
 def test_a_folder_with_one_image_is_still_a_batch(tmp_path: Path, out: Path) -> None:
     touch(tmp_path / "in" / "only.png")
-    assert not plan_jobs([str(tmp_path / "in")], str(out), naming=BLUR).single
+    assert not assign_outputs([str(tmp_path / "in")], str(out), naming=BLUR).single
 
 
 def test_missing_input_is_an_image_read_error(tmp_path: Path, out: Path) -> None:
     with pytest.raises(ImageReadError, match=r"cannot read '.*nope\.png': no such file or folder"):
-        plan_jobs([str(tmp_path / "nope.png")], None, naming=BLUR)
+        assign_outputs([str(tmp_path / "nope.png")], None, naming=BLUR)
     with pytest.raises(ImageReadError, match=r"nope\.png': no such file or folder"):
-        plan_jobs([str(touch(tmp_path / "a.png")), str(tmp_path / "nope.png")], str(out),
-                  naming=BLUR)  # fmt: skip
+        assign_outputs(
+            [str(touch(tmp_path / "a.png")), str(tmp_path / "nope.png")], str(out), naming=BLUR
+        )
 
 
 # --- patterns, include and exclude -----------------------------------------------------------
@@ -190,8 +196,8 @@ def test_missing_input_is_an_image_read_error(tmp_path: Path, out: Path) -> None
 def test_include_and_exclude_match_names_or_paths_without_case(tree: Path, out: Path) -> None:
     def sources(**patterns: tuple[str, ...]) -> list[str]:
         selection = Selection(recursive=True, **patterns)
-        plan = plan_jobs([str(tree)], str(out), naming=BLUR, selection=selection)
-        return [Path(job.source).relative_to(tree).as_posix() for job in plan.jobs]
+        batch = assign_outputs([str(tree)], str(out), naming=BLUR, selection=selection)
+        return [Path(job.source).relative_to(tree).as_posix() for job in batch.jobs]
 
     assert sources(include=("*.jpg",)) == ["b.JPG"]
     assert sources(include=("*.png", "*.tif")) == ["a.png", "sub/c.tif"]
@@ -208,32 +214,33 @@ def test_files_left_out_by_patterns_are_counted_apart(tree: Path) -> None:
 
 
 def test_a_glob_pattern_input_mirrors_below_its_fixed_part(tree: Path, out: Path) -> None:
-    plan = plan_jobs([str(tree / "sub" / "*" / "*.webp"), str(tree / "*.png")], str(out),
-                     naming=BLUR)  # fmt: skip
-    assert mirrored(plan.jobs, tree, out) == [
+    batch = assign_outputs(
+        [str(tree / "sub" / "*" / "*.webp"), str(tree / "*.png")], str(out), naming=BLUR
+    )
+    assert mirrored(batch.jobs, tree, out) == [
         ("sub/deeper/d.webp", "deeper/d_blur.webp"),
         ("a.png", "a_blur.png"),  # .hidden.png is not matched by *
     ]
     with pytest.raises(ImageReadError, match=r"'.*\*\.gif': no file matches the pattern"):
-        plan_jobs([str(tree / "*.gif")], str(out), naming=BLUR)
+        assign_outputs([str(tree / "*.gif")], str(out), naming=BLUR)
 
 
 def test_a_recursive_glob(tree: Path, out: Path) -> None:
-    plan = plan_jobs([str(tree / "**" / "*.*")], str(out), naming=BLUR)
-    assert mirrored(plan.jobs, tree, out) == [
+    batch = assign_outputs([str(tree / "**" / "*.*")], str(out), naming=BLUR)
+    assert mirrored(batch.jobs, tree, out) == [
         ("a.png", "a_blur.png"),
         ("b.JPG", "b_blur.JPG"),
         ("sub/c.tif", "sub/c_blur.tif"),
         ("sub/deeper/d.webp", "sub/deeper/d_blur.webp"),
     ]
-    assert plan.skipped == 1  # notes.txt
+    assert batch.skipped == 1  # notes.txt
 
 
 def test_a_file_whose_name_looks_like_a_pattern_is_a_file(tmp_path: Path) -> None:
     odd = touch(tmp_path / "shot[1].png")
-    plan = plan_jobs([str(odd)], None, naming=BLUR)
-    assert plan.single
-    assert plan.jobs[0].destination == str(tmp_path / "shot[1]_blur.png")
+    batch = assign_outputs([str(odd)], None, naming=BLUR)
+    assert batch.single
+    assert batch.jobs[0].destination == str(tmp_path / "shot[1]_blur.png")
 
 
 # --- links, hidden files, the output folder --------------------------------------------------
@@ -242,8 +249,8 @@ def test_a_file_whose_name_looks_like_a_pattern_is_a_file(tmp_path: Path) -> Non
 def test_symlink_loops_are_visited_once(tree: Path, out: Path) -> None:
     (tree / "sub" / "deeper" / "loop").symlink_to(tree)  # photos/sub/deeper/loop -> photos
     (tree / "again").symlink_to(tree / "sub")  # a second way into sub
-    plan = plan_jobs([str(tree)], str(out), naming=BLUR, selection=Selection(recursive=True))
-    assert mirrored(plan.jobs, tree, out) == [
+    batch = assign_outputs([str(tree)], str(out), naming=BLUR, selection=Selection(recursive=True))
+    assert mirrored(batch.jobs, tree, out) == [
         ("a.png", "a_blur.png"),
         ("b.JPG", "b_blur.JPG"),
         ("again/c.tif", "again/c_blur.tif"),  # sub is read once, through the first name
@@ -254,26 +261,31 @@ def test_symlink_loops_are_visited_once(tree: Path, out: Path) -> None:
 def test_linked_files_and_broken_links(tree: Path, out: Path) -> None:
     (tree / "link.png").symlink_to(tree / "a.png")
     (tree / "broken.png").symlink_to(tree / "gone.png")
-    plan = plan_jobs([str(tree)], str(out), naming=BLUR)
-    assert [Path(job.source).name for job in plan.jobs] == ["a.png", "b.JPG", "link.png"]
+    batch = assign_outputs([str(tree)], str(out), naming=BLUR)
+    assert [Path(job.source).name for job in batch.jobs] == ["a.png", "b.JPG", "link.png"]
 
 
 def test_an_output_folder_inside_the_input_is_not_read(tree: Path) -> None:
     inside = tree / "sub" / "out"
     touch(inside / "a_blur.png")  # a previous run's output
-    plan = plan_jobs([str(tree)], str(inside), naming=BLUR, selection=Selection(recursive=True),
-                     existing=Existing.SKIP)  # fmt: skip
+    batch = assign_outputs(
+        [str(tree)],
+        str(inside),
+        naming=BLUR,
+        selection=Selection(recursive=True),
+        existing=Existing.SKIP,
+    )
     assert "sub/out/a_blur.png" not in [
-        Path(j.source).relative_to(tree).as_posix() for j in plan.jobs
+        Path(j.source).relative_to(tree).as_posix() for j in batch.jobs
     ]
-    assert [job.destination for job in plan.existing] == [str(inside / "a_blur.png")]
+    assert [job.destination for job in batch.existing] == [str(inside / "a_blur.png")]
 
 
 def test_writing_into_the_input_folder_itself(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     touch(folder / "a.png")
-    plan = plan_jobs([str(folder)], str(folder), naming=BLUR)
-    assert plan.jobs == [Job(str(folder / "a.png"), str(folder / "a_blur.png"), mirrored=True)]
+    batch = assign_outputs([str(folder)], str(folder), naming=BLUR)
+    assert batch.jobs == [Job(str(folder / "a.png"), str(folder / "a_blur.png"), mirrored=True)]
 
 
 def test_an_output_never_escapes_the_output_folder(tree: Path, out: Path, tmp_path: Path) -> None:
@@ -281,18 +293,22 @@ def test_an_output_never_escapes_the_output_folder(tree: Path, out: Path, tmp_pa
     elsewhere.mkdir()
     (out / "sub").symlink_to(elsewhere)  # out/sub -> outside: sub/c.tif would land there
     with pytest.raises(ImageWriteError, match=r"c_blur\.tif' would be written outside the out"):
-        plan_jobs([str(tree)], str(out), naming=BLUR, selection=Selection(recursive=True))
+        assign_outputs([str(tree)], str(out), naming=BLUR, selection=Selection(recursive=True))
     assert list(elsewhere.iterdir()) == []
 
 
 def test_dot_dot_in_inputs_stays_inside(tmp_path: Path, out: Path) -> None:
     photo = touch(tmp_path / "a" / "b" / "photo.png")
     dotted = str(tmp_path / "a" / "b" / ".." / "b" / "photo.png")
-    plan = plan_jobs([dotted, str(tmp_path / "a" / ".." / "a" / "*" / "*.png")], str(out),
-                     naming=Naming(""), existing=Existing.OVERWRITE)  # fmt: skip
-    for job in plan.jobs:
+    batch = assign_outputs(
+        [dotted, str(tmp_path / "a" / ".." / "a" / "*" / "*.png")],
+        str(out),
+        naming=Naming(""),
+        existing=Existing.OVERWRITE,
+    )
+    for job in batch.jobs:
         assert os.path.realpath(job.destination).startswith(str(out) + os.sep), job
-    assert next(job.destination for job in plan.jobs) == str(out / "photo.png")
+    assert next(job.destination for job in batch.jobs) == str(out / "photo.png")
     assert photo.read_bytes() == b"x"
 
 
@@ -303,13 +319,13 @@ def test_an_existing_output_is_refused_unless_kept_or_replaced(tmp_path: Path) -
     photo = touch(tmp_path / "photo.png")
     touch(tmp_path / "photo_blur.png")
     with pytest.raises(OutputExistsError, match=r"photo_blur\.png' exists") as caught:
-        plan_jobs([str(photo)], None, naming=BLUR)
-    assert caught.value.hint == "use --overwrite to replace it, or --skip-existing to keep it"
-    plan = plan_jobs([str(photo)], None, naming=BLUR, existing=Existing.OVERWRITE)
-    assert plan.jobs[0].destination == str(tmp_path / "photo_blur.png")
-    plan = plan_jobs([str(photo)], None, naming=BLUR, existing=Existing.SKIP)
-    assert plan.jobs == []
-    assert len(plan.existing) == 1
+        assign_outputs([str(photo)], None, naming=BLUR)
+    assert caught.value.hint == "use `overwrite` to replace it, or `skip_existing` to keep it"
+    batch = assign_outputs([str(photo)], None, naming=BLUR, existing=Existing.OVERWRITE)
+    assert batch.jobs[0].destination == str(tmp_path / "photo_blur.png")
+    batch = assign_outputs([str(photo)], None, naming=BLUR, existing=Existing.SKIP)
+    assert batch.jobs == []
+    assert len(batch.existing) == 1
 
 
 def test_every_existing_output_is_listed_before_any_work(tmp_path: Path, out: Path) -> None:
@@ -317,23 +333,25 @@ def test_every_existing_output_is_listed_before_any_work(tmp_path: Path, out: Pa
     for n in (3, 5, 7, 11, 13, 17, 19):
         touch(out / f"{n:02d}_blur.png")
     with pytest.raises(OutputExistsError) as caught:
-        plan_jobs(inputs, str(out), naming=BLUR)
+        assign_outputs(inputs, str(out), naming=BLUR)
     message = str(caught.value)
     assert message.startswith("7 outputs exist: '")
     assert all(f"{n:02d}_blur.png'" in message for n in (3, 5, 7, 11, 13))
     assert message.endswith("13_blur.png' and 2 more")
-    assert "--skip-existing" in (caught.value.hint or "")
+    assert "`skip_existing`" in (caught.value.hint or "")
     assert len(list(out.iterdir())) == 7
-    plan = plan_jobs(inputs, str(out), naming=BLUR, existing=Existing.SKIP)
-    assert len(plan.jobs) == 13
-    assert len(plan.existing) == 7
+    batch = assign_outputs(inputs, str(out), naming=BLUR, existing=Existing.SKIP)
+    assert len(batch.jobs) == 13
+    assert len(batch.existing) == 7
 
 
 def test_overwrite_and_skip_existing_exclude_each_other() -> None:
     assert Existing.from_flags(overwrite=False, skip_existing=False) is Existing.ERROR
     assert Existing.from_flags(overwrite=True, skip_existing=False) is Existing.OVERWRITE
     assert Existing.from_flags(overwrite=False, skip_existing=True) is Existing.SKIP
-    with pytest.raises(InvalidParameterError, match=r"--overwrite must be given without --skip"):
+    with pytest.raises(
+        InvalidParameterError, match=r"overwrite must be given without skip_existing"
+    ):
         Existing.from_flags(overwrite=True, skip_existing=True)
 
 
@@ -343,9 +361,9 @@ def test_an_output_that_is_an_input_is_refused(tmp_path: Path, existing: Existin
     (tmp_path / "sub").mkdir()
     for output in (photo, tmp_path / "sub" / ".." / "photo.png"):
         with pytest.raises(OutputExistsError, match=r"is an input; it is never overwritten"):
-            plan_jobs([str(photo)], str(output), naming=BLUR, existing=existing)
+            assign_outputs([str(photo)], str(output), naming=BLUR, existing=existing)
     with pytest.raises(OutputExistsError, match=r"is an input"):  # an empty suffix, same folder
-        plan_jobs([str(tmp_path)], str(tmp_path), naming=Naming(""), existing=existing)
+        assign_outputs([str(tmp_path)], str(tmp_path), naming=Naming(""), existing=existing)
 
 
 def test_an_output_that_is_another_input_is_refused(tmp_path: Path) -> None:
@@ -353,34 +371,38 @@ def test_an_output_that_is_another_input_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     first, second = touch(tmp_path / "a.png"), touch(out / "a_blur.png")
     with pytest.raises(OutputExistsError, match=r"is an input"):
-        plan_jobs([str(first), str(second)], str(out), naming=BLUR, existing=Existing.OVERWRITE)
+        assign_outputs(
+            [str(first), str(second)], str(out), naming=BLUR, existing=Existing.OVERWRITE
+        )
 
 
 def test_two_inputs_mapping_to_one_output_are_refused(tmp_path: Path, out: Path) -> None:
     first, second = touch(tmp_path / "x" / "a.png"), touch(tmp_path / "y" / "a.png")
     with pytest.raises(OutputExistsError, match=r"inputs '.*x/a\.png' and '.*y/a\.png' would both"):
-        plan_jobs([str(first), str(second)], str(out), naming=BLUR, existing=Existing.OVERWRITE)
+        assign_outputs(
+            [str(first), str(second)], str(out), naming=BLUR, existing=Existing.OVERWRITE
+        )
     with pytest.raises(OutputExistsError, match=r"would both write"):
-        plan_jobs([str(first), str(first)], str(out), naming=BLUR)
+        assign_outputs([str(first), str(first)], str(out), naming=BLUR)
     third = touch(tmp_path / "x" / "a.jpg")  # a.png and a.jpg both become a_blur.png
     with pytest.raises(OutputExistsError, match=r"would both write '.*a_blur\.png'"):
-        plan_jobs([str(first), str(third)], str(out), naming=Naming("_blur", ".png"))
+        assign_outputs([str(first), str(third)], str(out), naming=Naming("_blur", ".png"))
 
 
 def test_two_folders_with_the_same_names_collide(tmp_path: Path, out: Path) -> None:
     touch(tmp_path / "x" / "a.png")
     touch(tmp_path / "y" / "a.png")
     with pytest.raises(OutputExistsError, match=r"would both write"):
-        plan_jobs([str(tmp_path / "x"), str(tmp_path / "y")], str(out), naming=BLUR)
+        assign_outputs([str(tmp_path / "x"), str(tmp_path / "y")], str(out), naming=BLUR)
 
 
 def test_the_report_may_not_be_an_input_or_an_output(tmp_path: Path) -> None:
     photo = touch(tmp_path / "photo.png")
-    jobs = plan_jobs([str(photo)], None, naming=BLUR).jobs
+    jobs = assign_outputs([str(photo)], None, naming=BLUR).jobs
     check_report(tmp_path / "report.json", jobs)
     with pytest.raises(OutputExistsError, match=r"report '.*photo\.png' is an input") as caught:
         check_report(tmp_path / "sub" / ".." / "photo.png", jobs)
-    assert caught.value.hint == "choose another name for --report"
+    assert caught.value.hint == "choose another name for `report`"
     with pytest.raises(OutputExistsError, match=r"is also the output of '.*photo\.png'"):
         check_report(str(tmp_path / "photo_blur.png"), jobs)
     check_report(tmp_path / "r.json", [Job("-", "-")])
@@ -413,8 +435,12 @@ def test_find_images_of_an_empty_folder(tmp_path: Path) -> None:
 def test_batch_result_keeps_job_order_and_counts_unfinished_jobs() -> None:
     jobs = [Job(f"{n}.png", f"out/{n}.png") for n in range(4)]
     error = ImageReadError("cannot read '2.png'")
-    outcomes = [Outcome(3, jobs[3], record="r3"), Outcome(2, jobs[2], error=error),
-                Outcome(0, jobs[0], record="r0"), Outcome(1, jobs[1])]  # fmt: skip
+    outcomes = [
+        Outcome(3, jobs[3], record="r3"),
+        Outcome(2, jobs[2], error=error),
+        Outcome(0, jobs[0], record="r0"),
+        Outcome(1, jobs[1]),
+    ]
     result = BatchResult()
     result.add(outcomes, 5)
     assert result.records == ["r0", "r3"]

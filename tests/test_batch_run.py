@@ -19,11 +19,11 @@ from PIL import Image
 from rich.console import Console
 from trees import GOOD, MODES, copies, files, mixed_tree, modes, save
 
-from imconv import pipeline
 from imconv import report as reports
-from imconv.batch import Job, Outcome, Plan, run_batch
-from imconv.executors import remove_temporaries
+from imconv import stream
+from imconv.batch import Batch, BatchTask, Job, Outcome, remove_temporaries, run_batch
 from imconv.kernels import load_kernel
+from imconv.stream import _steps
 
 FAILED = {
     "2024/cut.jpg": "truncated or corrupt",
@@ -65,8 +65,19 @@ def test_a_folder_on_two_workers_writes_every_image_and_names_every_failure(
 ) -> None:
     out = output_folder(tmp_path)
     report = tmp_path / "report.json"
-    result = imconv("apply", "blur", photos, "-o", out, "--recursive", "--workers", "2",
-                    "--report", report, expect=3)  # fmt: skip
+    result = imconv(
+        "apply",
+        "blur",
+        photos,
+        "-o",
+        out,
+        "--recursive",
+        "--workers",
+        "2",
+        "--report",
+        report,
+        expect=3,
+    )
     assert files(out) == sorted([*GOOD.values(), "blocked"])  # nothing partial, nothing hidden
     for source, mode in MODES.items():
         assert image_info(out / GOOD[source])[1] == mode
@@ -84,9 +95,16 @@ def test_a_folder_on_two_workers_writes_every_image_and_names_every_failure(
     ), summary
     document = json.loads(report.read_text())
     assert [Path(image["output"]).relative_to(out).as_posix() for image in document["images"]] == [
-        GOOD[name] for name in ("alpha.png", "café au lait.png", "deep.png", "grey.png",
-                                "rgb.png", "2024/may/photo.jpg")
-    ]  # fmt: skip
+        GOOD[name]
+        for name in (
+            "alpha.png",
+            "café au lait.png",
+            "deep.png",
+            "grey.png",
+            "rgb.png",
+            "2024/may/photo.jpg",
+        )
+    ]
     assert document["threads"] == 1  # the engine runs one thread in each of the two workers
     aggregate = document["summary"]
     assert (aggregate["images"], aggregate["failed"], aggregate["skipped"]) == (6, 3, 1)
@@ -118,8 +136,24 @@ def test_the_serial_run_writes_the_same_bytes_as_the_pool(photos: Path, tmp_path
 def test_each_output_equals_the_single_file_command(photos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    imconv("apply", "sharpen", photos, "-o", out, "--workers", "1", "--threads", "1", "--quiet",
-           "--include", "*.png", "--exclude", "empty.png", "--exclude", "blocked")  # fmt: skip
+    imconv(
+        "apply",
+        "sharpen",
+        photos,
+        "-o",
+        out,
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--quiet",
+        "--include",
+        "*.png",
+        "--exclude",
+        "empty.png",
+        "--exclude",
+        "blocked",
+    )
     expected = {k: v.replace("_blur", "_sharpen") for k, v in GOOD.items() if k.endswith(".png")}
     assert files(out) == sorted(expected.values())
     for source, output in expected.items():
@@ -131,8 +165,9 @@ def test_each_output_equals_the_single_file_command(photos: Path, tmp_path: Path
 def test_a_batch_without_failures_exits_0(photos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    result = imconv("apply", "blur", photos, "-o", out, "--workers", "1", "--verbose",
-                    "--exclude", "RGB.*")  # fmt: skip
+    result = imconv(
+        "apply", "blur", photos, "-o", out, "--workers", "1", "--verbose", "--exclude", "RGB.*"
+    )
     names = ("alpha.png", "café au lait.png", "deep.png", "grey.png")  # not recursive
     assert files(out) == sorted(GOOD[name] for name in names)
     lines = result.stderr.strip().splitlines()
@@ -148,8 +183,21 @@ def test_a_batch_without_failures_exits_0(photos: Path, tmp_path: Path) -> None:
 def test_skip_existing_completes_a_set_and_overwrite_replaces(photos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    args = ("apply", "blur", photos, "-o", out, "--workers", "1", "--include", "*.png",
-            "--exclude", "empty.png", "--exclude", "blocked")  # fmt: skip
+    args = (
+        "apply",
+        "blur",
+        photos,
+        "-o",
+        out,
+        "--workers",
+        "1",
+        "--include",
+        "*.png",
+        "--exclude",
+        "empty.png",
+        "--exclude",
+        "blocked",
+    )
     imconv(*args, "--quiet")
     (out / "grey_blur.png").unlink()
     kept = (out / "rgb_blur.png").stat().st_mtime_ns
@@ -169,8 +217,23 @@ def test_format_and_an_empty_suffix_mirror_a_tree_under_the_input_names(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    imconv("apply", "blur", photos / "2024", photos / "rgb.png", "-o", out, "--recursive",
-           "--format", "png", "--suffix", "", "--workers", "1", "--quiet", expect=3)  # fmt: skip
+    imconv(
+        "apply",
+        "blur",
+        photos / "2024",
+        photos / "rgb.png",
+        "-o",
+        out,
+        "--recursive",
+        "--format",
+        "png",
+        "--suffix",
+        "",
+        "--workers",
+        "1",
+        "--quiet",
+        expect=3,
+    )
     assert files(out) == ["may/photo.png", "rgb.png"]
     assert image_info(out / "may" / "photo.png")[0] == "PNG"
 
@@ -188,29 +251,44 @@ def test_per_file_errors_of_the_engine_and_the_disk(tmp_path: Path, monkeypatch)
 
     monkeypatch.setattr(Image.Image, "save", full_disk)
     (tmp_path / "out").mkdir()
-    result = imconv("apply", "box:size=7", folder, "-o", tmp_path / "out", "--mode", "valid",
-                    "--workers", "1", expect=3)  # fmt: skip
+    result = imconv(
+        "apply",
+        "box:size=7",
+        folder,
+        "-o",
+        tmp_path / "out",
+        "--mode",
+        "valid",
+        "--workers",
+        "1",
+        expect=3,
+    )
     rows = failure_rows(result.stderr, folder)
     assert sorted(rows) == ["grey.png", "tiny.png"]
     assert "No space left on device" in rows["grey.png"]
     assert "mode 'valid' needs an image at least as large as the dilated kernel" in rows["tiny.png"]
-    assert files(tmp_path / "out") == ["alpha_box-size7.png", "café au lait_box-size7.png",
-                                       "deep_box-size7.png", "rgb_box-size7.png"]  # fmt: skip
+    assert files(tmp_path / "out") == [
+        "alpha_box-size7.png",
+        "café au lait_box-size7.png",
+        "deep_box-size7.png",
+        "rgb_box-size7.png",
+    ]
 
 
 def test_an_unexpected_error_fails_its_file_only(tmp_path: Path, monkeypatch) -> None:
     modes(tmp_path / "in")
-    real = pipeline.process_file
+    real = stream.process_file
 
-    def flaky(job, steps, settings, **options):
-        if job.source.endswith("deep.png"):
+    def flaky(source, destination, recipe, planner):
+        if source.endswith("deep.png"):
             raise ZeroDivisionError("division by zero")
-        return real(job, steps, settings, **options)
+        return real(source, destination, recipe, planner)
 
-    monkeypatch.setattr(pipeline, "process_file", flaky)
+    monkeypatch.setattr(stream, "process_file", flaky)
     (tmp_path / "out").mkdir()
-    result = imconv("apply", "blur", tmp_path / "in", "-o", tmp_path / "out", "--workers", "1",
-                    expect=3)  # fmt: skip
+    result = imconv(
+        "apply", "blur", tmp_path / "in", "-o", tmp_path / "out", "--workers", "1", expect=3
+    )
     assert "unexpected ZeroDivisionError: division by zero" in result.stderr
     assert len(files(tmp_path / "out")) == 4
 
@@ -228,12 +306,11 @@ def test_kernels_are_planned_once_per_image_geometry(tmp_path: Path, monkeypatch
     with Image.open(paths[0]) as image:
         save(image.resize((50, 30)), paths[0])  # a second geometry
     calls = []
-    real = pipeline.choose_algorithm
-    monkeypatch.setattr(pipeline, "choose_algorithm",
-                        lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))  # fmt: skip
-    steps = [pipeline.FilterStep(load_kernel("blur")), pipeline.FilterStep(load_kernel("box"))]
+    real = _steps.plan
+    monkeypatch.setattr(_steps, "plan", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    recipe = stream.Recipe(kernels=(load_kernel("blur"), load_kernel("box")))
     jobs = [Job(str(p), str(tmp_path / f"{p.stem}_x.png")) for p in paths]
-    result = run_batch(Plan(jobs), steps, pipeline.OutputSettings(threads=1), workers=1)
+    result = run_batch(Batch(jobs), BatchTask(recipe.with_options(threads=1)), workers=1)
     assert len(result.records) == 3
     assert calls == [(30, 50, 3), (30, 50, 3), (30, 41, 3), (30, 41, 3), (30, 42, 3), (30, 42, 3)]
 
@@ -243,11 +320,13 @@ def test_kernels_are_planned_once_per_image_geometry(tmp_path: Path, monkeypatch
 
 def test_the_progress_bar_shows_files_megapixels_per_second_and_eta(tmp_path: Path) -> None:
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
-    record = pipeline.ImageRecord("a.png", output="out/a.png", width=1000, height=1000)
-    with reports.BatchProgress(console, 4, bar=True, lines=True) as progress:
-        progress(Outcome(0, Job("a.png", "out/a.png"), record=record))
-        time.sleep(0.05)
-        progress.progress.refresh()
+    record = stream.ImageRecord("a.png", output="out/a.png", width=1000, height=1000)
+    progress = reports.BatchProgress(console, bar=True, lines=True)
+    progress.start(Batch([Job(f"{n}.png", f"out/{n}.png") for n in "abcd"]))
+    progress.advance(Outcome(0, Job("a.png", "out/a.png"), record=record))
+    time.sleep(0.05)
+    progress.progress.refresh()
+    progress.stop()
     text = console.file.getvalue()
     assert "[1/4] a.png -> out/a.png" in text
     assert "1/4" in text
@@ -258,8 +337,11 @@ def test_the_progress_bar_shows_files_megapixels_per_second_and_eta(tmp_path: Pa
 def test_temporary_files_of_killed_workers_are_removed(tmp_path: Path) -> None:
     jobs = [Job("a.png", str(tmp_path / "a_blur.png")), Job("b.tif", str(tmp_path / "b.tif"))]
     left = [tmp_path / ".a_blur.k2j4_x9q.png", tmp_path / ".b.abcdefgh.tif"]
-    other = [tmp_path / ".a_blur.settings.json", tmp_path / ".c_blur.k2j4_x9q.png",
-             tmp_path / "a_blur.k2j4_x9q.png"]  # fmt: skip
+    other = [
+        tmp_path / ".a_blur.settings.json",
+        tmp_path / ".c_blur.k2j4_x9q.png",
+        tmp_path / "a_blur.k2j4_x9q.png",
+    ]
     old = tmp_path / ".a_blur.oldoldol.png"
     for path in [*left, *other, old]:
         path.write_bytes(b"partial")

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from helpers import assert_one_line_error, imconv, run_imconv, small_image
 
-from imconv import bench, comparison, contenders, plot
+from imconv import bench
+from imconv.bench import comparison, contenders, plot
+from imconv.bench.comparison import Crossover, Timing, crossovers, winners
 from imconv.choices import Algorithm
-from imconv.comparison import Crossover, Timing, crossovers, winners
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 FAST = ("--random", "40x30", "--sizes", "3,5", "--repeat", "1")
@@ -25,11 +26,12 @@ FAST = ("--random", "40x30", "--sizes", "3,5", "--repeat", "1")
 def _timings(table: dict[str, dict[int, float | None]]) -> list[Timing]:
     """Timings from ``{contender: {size: seconds or None (skipped)}}``."""
     return [
-        Timing(name, size, (seconds,)) if seconds is not None
+        Timing(name, size, (seconds,))
+        if seconds is not None
         else Timing(name, size, status="skipped", note="budget")
         for name, row in table.items()
         for size, seconds in row.items()
-    ]  # fmt: skip
+    ]
 
 
 def test_timing_statistics_are_median_extremes_and_inclusive_quartiles() -> None:
@@ -43,12 +45,14 @@ def test_timing_statistics_are_median_extremes_and_inclusive_quartiles() -> None
 
 
 def test_the_winner_is_the_fastest_measured_contender_and_auto_is_not_counted() -> None:
-    timings = _timings({
-        "auto": {3: 0.001, 5: 0.001, 7: 0.001},
-        "direct": {3: 0.010, 5: 0.030, 7: None},
-        "fft": {3: 0.020, 5: 0.020, 7: 0.020},
-        "matmul": {3: 0.050, 5: None, 7: 0.019},
-    })  # fmt: skip
+    timings = _timings(
+        {
+            "auto": {3: 0.001, 5: 0.001, 7: 0.001},
+            "direct": {3: 0.010, 5: 0.030, 7: None},
+            "fft": {3: 0.020, 5: 0.020, 7: 0.020},
+            "matmul": {3: 0.050, 5: None, 7: 0.019},
+        }
+    )
     assert winners(timings) == {3: "direct", 5: "fft", 7: "matmul"}
     assert winners(timings, exclude=()) == {3: "auto", 5: "auto", 7: "auto"}
 
@@ -99,15 +103,17 @@ def test_run_bench_skips_by_the_budget_rule_and_records_every_cell() -> None:
     slow = contenders.Contender("slow", "peer", cost(0.01), grows_with_area=True)
     fast = contenders.Contender("fast", "peer", cost(0.001))
     image = bench.bench_image(random_size=(8, 6))
-    result = bench.run_bench(image, [slow, fast], sizes=(7, 3, 5, 3), repeat=3, budget=0.5,
-                             clock=clock)  # fmt: skip
+    result = bench.run_bench(
+        image, [slow, fast], sizes=(7, 3, 5, 3), repeat=3, budget=0.5, clock=clock
+    )
     assert result.sizes == (3, 5, 7)
     assert result.timing("slow", 3).times == pytest.approx((0.09,) * 3)
     assert result.timing("slow", 5).median == pytest.approx(0.25)
     # 0.25 s at k=5 -> 0.25 * (7/5)^2 = 0.49 s expected at k=7: under the budget, runs.
     assert result.timing("slow", 7).status == "ok"
-    strict = bench.run_bench(image, [slow, fast], sizes=(3, 5, 7), repeat=1, budget=0.3,
-                             clock=clock)  # fmt: skip
+    strict = bench.run_bench(
+        image, [slow, fast], sizes=(3, 5, 7), repeat=1, budget=0.3, clock=clock
+    )
     skipped = strict.timing("slow", 7)
     assert skipped.status == "skipped"
     assert skipped.times == ()
@@ -121,13 +127,15 @@ def test_a_failing_peer_is_recorded_but_a_failing_algorithm_raises() -> None:
         raise ValueError("no such border")
 
     image = bench.bench_image(random_size=(8, 6))
-    result = bench.run_bench(image, [contenders.Contender("peer", "peer", broken)], sizes=(3,),
-                             repeat=1)  # fmt: skip
+    result = bench.run_bench(
+        image, [contenders.Contender("peer", "peer", broken)], sizes=(3,), repeat=1
+    )
     assert result.timing("peer", 3).status == "failed"
     assert result.timing("peer", 3).note == "ValueError: no such border"
     with pytest.raises(ValueError, match="no such border"):
-        bench.run_bench(image, [contenders.Contender("mine", "algorithm", broken)], sizes=(3,),
-                        repeat=1)  # fmt: skip
+        bench.run_bench(
+            image, [contenders.Contender("mine", "algorithm", broken)], sizes=(3,), repeat=1
+        )
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +143,9 @@ def result() -> bench.BenchResult:
     """A real run: every algorithm and every installed peer, a tiny image, two sizes."""
     chosen, missing = bench.contenders_for(list(Algorithm), peers=True, threads=2)
     image = bench.bench_image(random_size=(40, 30), seed=3)
-    return bench.run_bench(image, chosen, sizes=(5, 3), repeat=2, threads=2, seed=3,
-                           missing=missing)  # fmt: skip
+    return bench.run_bench(
+        image, chosen, sizes=(5, 3), repeat=2, threads=2, seed=3, missing=missing
+    )
 
 
 def test_a_real_run_times_every_algorithm_and_peer_and_records_its_setting(result) -> None:
@@ -155,23 +164,41 @@ def test_a_real_run_times_every_algorithm_and_peer_and_records_its_setting(resul
 def test_json_holds_every_cell_winners_crossovers_and_the_environment(result) -> None:
     document = json.loads(result.to_json())
     assert document["bench_version"] == 1
-    assert document["image"] == {"source": "random 40x30 RGB (seed 3)", "shape": [30, 40, 3],
-                                 "dtype": "float32"}  # fmt: skip
+    assert document["image"] == {
+        "source": "random 40x30 RGB (seed 3)",
+        "shape": [30, 40, 3],
+        "dtype": "float32",
+    }
     assert document["problem"]["padding"] == "reflect"
     assert (document["sizes"], document["repeat"], document["warmup"]) == ([3, 5], 2, 1)
     assert document["threads"] == 2
     assert "skipped at size k" in document["skip_rule"]
     cell = document["results"][0]
-    assert set(cell) == {"size", "contender", "status", "algorithm", "median_s", "min_s", "max_s",
-                         "q1_s", "q3_s", "times_s", "winner", "note"}  # fmt: skip
+    assert set(cell) == {
+        "size",
+        "contender",
+        "status",
+        "algorithm",
+        "median_s",
+        "min_s",
+        "max_s",
+        "q1_s",
+        "q3_s",
+        "times_s",
+        "winner",
+        "note",
+    }
     assert cell["min_s"] <= cell["q1_s"] <= cell["median_s"] <= cell["q3_s"] <= cell["max_s"]
     assert [w["size"] for w in document["winners"]] == [3, 5]
     marked = {(c["size"], c["contender"]) for c in document["results"] if c["winner"]}
     assert marked == {(w["size"], w["contender"]) for w in document["winners"]}
     assert {"python", "numpy", "scipy", "imconv"} <= set(document["versions"])
     assert document["machine"]["cores"] >= 1
-    pillow = next(c for c in document["results"]
-                  if c["contender"] == "PIL.ImageFilter.Kernel" and c["size"] == 3)  # fmt: skip
+    pillow = next(
+        c
+        for c in document["results"]
+        if c["contender"] == "PIL.ImageFilter.Kernel" and c["size"] == 3
+    )
     assert pillow["status"] == "ok"
 
 
@@ -219,12 +246,12 @@ def imconv_reference(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 def test_the_default_image_is_the_sample_or_a_random_image_of_its_size(monkeypatch) -> None:
     sample = bench.bench_image()  # an installed wheel has no samples/ beside the package
-    in_checkout = bench.SAMPLE.is_file()
+    in_checkout = bench.run.SAMPLE.is_file()
     assert sample.source == (
         "samples/retina.jpg" if in_checkout else "random 1411x1411 RGB (seed 0)"
     )
     assert sample.pixels.shape == (1411, 1411, 3)
-    monkeypatch.setattr(bench, "SAMPLE", Path("/nonexistent/retina.jpg"))
+    monkeypatch.setattr(bench.run, "SAMPLE", Path("/nonexistent/retina.jpg"))
     fallback = bench.bench_image(seed=4)
     assert fallback.source == "random 1411x1411 RGB (seed 4)"
     assert fallback.pixels.shape == (1411, 1411, 3)
@@ -239,10 +266,10 @@ def test_a_grayscale_file_gets_a_channel_axis(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("parse", "text", "message"),
     [
-        (bench.parse_sizes, "3,x", "--sizes must be positive integers"),
-        (bench.parse_sizes, "0,3", "--sizes must be positive integers"),
-        (bench.parse_shape, "640", "--random must be a size WIDTHxHEIGHT"),
-        (contenders.parse_algorithms, "fft,fast", "--algorithms must be one of auto, direct"),
+        (bench.parse_sizes, "3,x", "sizes must be positive integers"),
+        (bench.parse_sizes, "0,3", "sizes must be positive integers"),
+        (bench.parse_shape, "640", "random must be a size WIDTHxHEIGHT"),
+        (contenders.parse_algorithms, "fft,fast", "algorithms must be one of auto, direct"),
     ],
 )
 def test_bad_option_values_name_the_option(parse, text: str, message: str) -> None:
@@ -316,8 +343,20 @@ def test_the_installed_command_runs_a_benchmark_on_a_file(tmp_path: Path) -> Non
 
 
 def test_budget_skips_what_would_run_too_long() -> None:
-    result = imconv("bench", "--random", "64x48", "--sizes", "3,9", "--algorithms",
-                    "direct,fft", "--repeat", "1", "--budget", "0.0000001", "--json")  # fmt: skip
+    result = imconv(
+        "bench",
+        "--random",
+        "64x48",
+        "--sizes",
+        "3,9",
+        "--algorithms",
+        "direct,fft",
+        "--repeat",
+        "1",
+        "--budget",
+        "0.0000001",
+        "--json",
+    )
     rows = json.loads(result.stdout)["results"]
     status = {(row["contender"], row["size"]): row["status"] for row in rows}
     assert status[("direct", 3)] == status[("direct", 9)] == "skipped"

@@ -17,11 +17,10 @@ from helpers import imconv
 from PIL import Image
 from trees import copies, files, mixed_tree
 
-from imconv import pipeline
-from imconv.batch import Naming, Outcome, plan_jobs, run_batch
-from imconv.cluster import local_options
-from imconv.inputs import Selection
+from imconv.batch import BatchTask, Naming, Outcome, Selection, assign_outputs, run_batch
+from imconv.batch.cluster import local_options
 from imconv.kernels import load_kernel
+from imconv.stream import Recipe
 
 pytestmark = pytest.mark.dask
 
@@ -47,8 +46,16 @@ def test_a_cluster_writes_what_the_local_executor_writes(
     local, remote = output_folder(tmp_path, "local"), output_folder(tmp_path, "dask")
     args = ("apply", "gaussian:sigma=1", photos, "--recursive", "--then", "sharpen")
     imconv(*args, "-o", local, "--workers", "2", "--quiet", expect=3)
-    result = imconv(*args, "-o", remote, "--scheduler", cluster.scheduler_address,
-                    "--report", tmp_path / "dask.json", expect=3)  # fmt: skip
+    result = imconv(
+        *args,
+        "-o",
+        remote,
+        "--scheduler",
+        cluster.scheduler_address,
+        "--report",
+        tmp_path / "dask.json",
+        expect=3,
+    )
     assert len(files(local)) == 7  # six images and the blocking file
     assert files(remote) == files(local)
     for name in files(local):
@@ -62,8 +69,18 @@ def test_a_cluster_writes_what_the_local_executor_writes(
 def test_scheduler_local_starts_a_cluster_for_the_run(tmp_path: Path) -> None:
     copies(tmp_path / "in", 4, (64, 48))
     (tmp_path / "out").mkdir()
-    result = imconv("apply", "blur", tmp_path / "in", "-o", tmp_path / "out", "--scheduler",
-                    "local", "--workers", "2", "--verbose")  # fmt: skip
+    result = imconv(
+        "apply",
+        "blur",
+        tmp_path / "in",
+        "-o",
+        tmp_path / "out",
+        "--scheduler",
+        "local",
+        "--workers",
+        "2",
+        "--verbose",
+    )
     assert files(tmp_path / "out") == [f"{n:02d}_blur.png" for n in range(4)]
     lines = result.stderr.strip().splitlines()
     assert sorted(line.split("] ", 1)[1].split(" -> ")[0] for line in lines[:4]) == [
@@ -79,11 +96,12 @@ def test_a_worker_killed_while_tasks_run_loses_no_file(tmp_path: Path) -> None:
         shutil.copyfile(first, tmp_path / "in" / f"{number:02d}.jpg")
     out = tmp_path / "out"
     out.mkdir()
-    plan = plan_jobs([str(tmp_path / "in")], str(out), naming=Naming("_box"),
-                     selection=Selection())  # fmt: skip
+    batch = assign_outputs(
+        [str(tmp_path / "in")], str(out), naming=Naming("_box"), selection=Selection()
+    )
     # A direct 15x15 box: about 0.1 s a file, so both workers are busy when one is killed.
-    options = pipeline.StepOptions(algorithm="direct")
-    steps = [pipeline.FilterStep(load_kernel("box:size=15"), options)]
+    recipe = Recipe(kernels=(load_kernel("box:size=15"),))
+    task = BatchTask(recipe.with_options(algorithm="direct", threads=1))
     with LocalCluster(**local_options(2)) as local, Client(local) as client:
         pids = client.run(os.getpid)  # worker address -> process id
         killed: list[int] = []
@@ -95,8 +113,7 @@ def test_a_worker_killed_while_tasks_run_loses_no_file(tmp_path: Path) -> None:
                 os.kill(pids[busy[0]], signal.SIGKILL)
 
         address = local.scheduler_address
-        result = run_batch(plan, steps, pipeline.OutputSettings(), scheduler=address,
-                           on_outcome=kill_a_busy_worker)  # fmt: skip
+        result = run_batch(batch, task, workers=2, scheduler=address, on_outcome=kill_a_busy_worker)
         assert len(killed) == 1
         assert killed[0] not in client.run(os.getpid).values()  # the nanny started a new one
     assert (len(result.records), result.failures, result.not_done) == (24, [], 0)

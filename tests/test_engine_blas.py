@@ -27,13 +27,13 @@ def test_direct_runs_blas_on_the_threads_asked(monkeypatch: pytest.MonkeyPatch) 
     seen: list[int] = []
     real = _flat.correlate_runs
 
-    def spy(sources, out):  # type: ignore[no-untyped-def]
-        seen.append(_thread_count())
-        real(sources, out)
+    def spy(sources, out, threads):  # type: ignore[no-untyped-def]
+        seen.append((_thread_count(), threads))
+        real(sources, out, threads=threads)
 
     monkeypatch.setattr(_flat, "correlate_runs", spy)
     x = np.random.default_rng(0).random((30, 20, 3), dtype=np.float32)
     for algorithm in ("direct", "separable"):
         imconv.convolve(x, np.ones((3, 3)), channel_axis=-1, algorithm=algorithm, threads=1)
     assert seen
-    assert set(seen) == {1}
+    assert set(seen) == {(1, 1)}

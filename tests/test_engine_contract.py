@@ -1,4 +1,4 @@
-"""The engine contract (DESIGN.md section 2), one suite run over every algorithm.
+"""The engine contract (the README's Python library section), one suite run over every algorithm.
 
 Every test takes ``algorithm`` as a parameter: the same expectations, the same tolerance
 (``1e-10`` of ``max|y|`` in float64, ``1e-4`` in float32) hold for direct, matmul, fft,
@@ -448,9 +448,9 @@ def band_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
         monkeypatch.setattr(module, "run_bands", spy)
 
-    def flat_spy(sources, out, _real=_flat.correlate_runs):  # type: ignore[no-untyped-def]
+    def flat_spy(sources, out, threads, _real=_flat.correlate_runs):  # type: ignore[no-untyped-def]
         calls.append((out.size, max(1, _flat.FLAT_BAND_BYTES // out.itemsize)))
-        _real(sources, out)
+        _real(sources, out, threads=threads)
 
     monkeypatch.setattr(_flat, "correlate_runs", flat_spy)
     return calls

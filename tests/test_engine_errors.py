@@ -43,108 +43,241 @@ class Bad:
 
 
 BAD_CALLS = [
-    Bad("kernel-nan", KernelError,
+    Bad(
+        "kernel-nan",
+        KernelError,
         "kernel must contain only finite numbers; got nan at index (0, 1)",
-        w=[[1.0, np.nan], [0.0, 1.0]]),
-    Bad("kernel-inf", KernelError,
+        w=[[1.0, np.nan], [0.0, 1.0]],
+    ),
+    Bad(
+        "kernel-inf",
+        KernelError,
         "kernel must contain only finite numbers; got -inf at index (1, 1)",
-        w=[[1.0, 0.0], [0.0, -np.inf]]),
-    Bad("kernel-empty", ShapeError, "kernel must be a non-empty array; got shape (0, 3)",
-        w=np.ones((0, 3))),
-    Bad("image-empty", ShapeError, "image must be a non-empty array; got shape (0, 4)",
-        x=np.ones((0, 4))),
+        w=[[1.0, 0.0], [0.0, -np.inf]],
+    ),
+    Bad(
+        "kernel-empty",
+        ShapeError,
+        "kernel must be a non-empty array; got shape (0, 3)",
+        w=np.ones((0, 3)),
+    ),
+    Bad(
+        "image-empty",
+        ShapeError,
+        "image must be a non-empty array; got shape (0, 4)",
+        x=np.ones((0, 4)),
+    ),
     Bad("image-scalar", ShapeError, "image must be a non-empty array; got shape ()", x=3.0),
-    Bad("kernel-ndim", ShapeError,
+    Bad(
+        "kernel-ndim",
+        ShapeError,
         "kernel must have as many axes as the image (2); got kernel shape (3,) for image "
-        "shape (4, 4)", w=np.ones(3)),
-    Bad("kernel-ndim-with-channels", ShapeError,
+        "shape (4, 4)",
+        w=np.ones(3),
+    ),
+    Bad(
+        "kernel-ndim-with-channels",
+        ShapeError,
         "kernel must have 2 axes (one kernel for every channel) or 4 (a bank (C_out, C_in, "
-        "...)); got kernel shape (3,)", x=RGB, w=np.ones(3), options=dict(channel_axis=-1)),
-    Bad("bank-channels", ShapeError,
+        "...)); got kernel shape (3,)",
+        x=RGB,
+        w=np.ones(3),
+        options=dict(channel_axis=-1),
+    ),
+    Bad(
+        "bank-channels",
+        ShapeError,
         "kernel bank must have shape (C_out, C_in=3, ...) to match the image's 3 channels; "
-        "got kernel shape (2, 4, 3, 3)", x=RGB, w=np.ones((2, 4, 3, 3)),
-        options=dict(channel_axis=-1)),
-    Bad("bias-length", ShapeError,
+        "got kernel shape (2, 4, 3, 3)",
+        x=RGB,
+        w=np.ones((2, 4, 3, 3)),
+        options=dict(channel_axis=-1),
+    ),
+    Bad(
+        "bias-length",
+        ShapeError,
         "bias must be a number or have one value per output channel (2); got shape (3,)",
-        x=RGB, w=np.ones((2, 3, 3, 3)), options=dict(channel_axis=-1, bias=[1.0, 2.0, 3.0])),
-    Bad("bias-length-per-channel", ShapeError,
+        x=RGB,
+        w=np.ones((2, 3, 3, 3)),
+        options=dict(channel_axis=-1, bias=[1.0, 2.0, 3.0]),
+    ),
+    Bad(
+        "bias-length-per-channel",
+        ShapeError,
         "bias must be a number or have one value per output channel (3); got shape (2,)",
-        x=RGB, options=dict(channel_axis=-1, bias=[1.0, 2.0])),
-    Bad("bias-2d", ShapeError,
+        x=RGB,
+        options=dict(channel_axis=-1, bias=[1.0, 2.0]),
+    ),
+    Bad(
+        "bias-2d",
+        ShapeError,
         "bias must be a number or have one value per output channel (1); got shape (1, 1)",
-        options=dict(bias=[[1.0]])),
-    Bad("bias-nan", InvalidParameterError, "bias must be finite real numbers; got nan",
-        options=dict(bias=np.nan)),
-    Bad("stride-zero", InvalidParameterError,
+        options=dict(bias=[[1.0]]),
+    ),
+    Bad(
+        "bias-nan",
+        InvalidParameterError,
+        "bias must be finite real numbers; got nan",
+        options=dict(bias=np.nan),
+    ),
+    Bad(
+        "stride-zero",
+        InvalidParameterError,
         "stride must be a positive integer or a tuple of them, one per axis; got 0",
-        options=dict(stride=0)),
-    Bad("stride-pair-with-zero", InvalidParameterError,
+        options=dict(stride=0),
+    ),
+    Bad(
+        "stride-pair-with-zero",
+        InvalidParameterError,
         "stride must be a positive integer or a tuple of them, one per axis; got (0, 2)",
-        options=dict(stride=(0, 2))),
-    Bad("stride-float", InvalidParameterError,
+        options=dict(stride=(0, 2)),
+    ),
+    Bad(
+        "stride-float",
+        InvalidParameterError,
         "stride must be a positive integer or a tuple of them, one per axis; got 1.5",
-        options=dict(stride=1.5)),
-    Bad("stride-bool", InvalidParameterError,
+        options=dict(stride=1.5),
+    ),
+    Bad(
+        "stride-bool",
+        InvalidParameterError,
         "stride must be a positive integer or a tuple of them, one per axis; got True",
-        options=dict(stride=True)),
-    Bad("stride-too-many", InvalidParameterError,
+        options=dict(stride=True),
+    ),
+    Bad(
+        "stride-too-many",
+        InvalidParameterError,
         "stride must be a positive integer or a tuple of 2; got (1, 2, 3)",
-        options=dict(stride=(1, 2, 3))),
-    Bad("dilation-negative", InvalidParameterError,
+        options=dict(stride=(1, 2, 3)),
+    ),
+    Bad(
+        "dilation-negative",
+        InvalidParameterError,
         "dilation must be a positive integer or a tuple of them, one per axis; got -1",
-        options=dict(dilation=-1)),
-    Bad("dilation-float", InvalidParameterError,
+        options=dict(dilation=-1),
+    ),
+    Bad(
+        "dilation-float",
+        InvalidParameterError,
         "dilation must be a positive integer or a tuple of them, one per axis; got 2.0",
-        options=dict(dilation=2.0)),
-    Bad("dilation-pair-with-zero", InvalidParameterError,
+        options=dict(dilation=2.0),
+    ),
+    Bad(
+        "dilation-pair-with-zero",
+        InvalidParameterError,
         "dilation must be a positive integer or a tuple of them, one per axis; got (1, 0)",
-        options=dict(dilation=(1, 0))),
-    Bad("padding-unknown", UnknownNameError,
+        options=dict(dilation=(1, 0)),
+    ),
+    Bad(
+        "padding-unknown",
+        UnknownNameError,
         "padding must be one of zero, constant, reflect, symmetric, replicate, wrap, mean; "
-        "got 'mirror'", options=dict(padding="mirror")),
-    Bad("mode-unknown", UnknownNameError, "mode must be one of full, same, valid; got 'wide'",
-        options=dict(mode="wide")),
-    Bad("algorithm-unknown", UnknownNameError,
+        "got 'mirror'",
+        options=dict(padding="mirror"),
+    ),
+    Bad(
+        "mode-unknown",
+        UnknownNameError,
+        "mode must be one of full, same, valid; got 'wide'",
+        options=dict(mode="wide"),
+    ),
+    Bad(
+        "algorithm-unknown",
+        UnknownNameError,
         "algorithm must be one of auto, direct, matmul, fft, separable; got 'winograd'",
-        options=dict(algorithm="winograd")),
-    Bad("valid-kernel-larger", ShapeError,
+        options=dict(algorithm="winograd"),
+    ),
+    Bad(
+        "valid-kernel-larger",
+        ShapeError,
         "mode 'valid' needs an image at least as large as the dilated kernel on every axis; "
-        "got image (3, 3) and kernel (5, 5)", x=np.ones((3, 3)), w=np.ones((5, 5)),
-        options=dict(mode="valid")),
-    Bad("valid-dilated-kernel-larger", ShapeError,
+        "got image (3, 3) and kernel (5, 5)",
+        x=np.ones((3, 3)),
+        w=np.ones((5, 5)),
+        options=dict(mode="valid"),
+    ),
+    Bad(
+        "valid-dilated-kernel-larger",
+        ShapeError,
         "mode 'valid' needs an image at least as large as the dilated kernel on every axis; "
-        "got image (5, 5) and kernel (7, 7)", x=np.ones((5, 5)),
-        options=dict(mode="valid", dilation=3)),
-    Bad("channel-axis-out-of-range", InvalidParameterError,
+        "got image (5, 5) and kernel (7, 7)",
+        x=np.ones((5, 5)),
+        options=dict(mode="valid", dilation=3),
+    ),
+    Bad(
+        "channel-axis-out-of-range",
+        InvalidParameterError,
         "channel_axis must be an axis of the image (shape (4, 4)) that leaves at least one "
-        "other; got 2", w=np.ones(3), options=dict(channel_axis=2)),
-    Bad("channel-axis-leaves-nothing", InvalidParameterError,
+        "other; got 2",
+        w=np.ones(3),
+        options=dict(channel_axis=2),
+    ),
+    Bad(
+        "channel-axis-leaves-nothing",
+        InvalidParameterError,
         "channel_axis must be an axis of the image (shape (4,)) that leaves at least one "
-        "other; got 0", x=np.ones(4), w=np.ones(3), options=dict(channel_axis=0)),
-    Bad("channel-axis-float", InvalidParameterError,
-        "channel_axis must be an integer axis or None; got 1.0", w=np.ones(3),
-        options=dict(channel_axis=1.0)),
-    Bad("channel-axis-bool", InvalidParameterError,
-        "channel_axis must be an integer axis or None; got True", w=np.ones(3),
-        options=dict(channel_axis=True)),
-    Bad("image-complex", InvalidParameterError,
+        "other; got 0",
+        x=np.ones(4),
+        w=np.ones(3),
+        options=dict(channel_axis=0),
+    ),
+    Bad(
+        "channel-axis-float",
+        InvalidParameterError,
+        "channel_axis must be an integer axis or None; got 1.0",
+        w=np.ones(3),
+        options=dict(channel_axis=1.0),
+    ),
+    Bad(
+        "channel-axis-bool",
+        InvalidParameterError,
+        "channel_axis must be an integer axis or None; got True",
+        w=np.ones(3),
+        options=dict(channel_axis=True),
+    ),
+    Bad(
+        "image-complex",
+        InvalidParameterError,
         "image dtype must be real: bool, integer or floating point; got 'complex128'",
-        x=np.ones((4, 4), dtype=complex)),
-    Bad("kernel-complex", InvalidParameterError,
+        x=np.ones((4, 4), dtype=complex),
+    ),
+    Bad(
+        "kernel-complex",
+        InvalidParameterError,
         "kernel dtype must be real: bool, integer or floating point; got 'complex128'",
-        w=np.ones((3, 3), dtype=complex)),
-    Bad("image-object", InvalidParameterError,
+        w=np.ones((3, 3), dtype=complex),
+    ),
+    Bad(
+        "image-object",
+        InvalidParameterError,
         "image dtype must be real: bool, integer or floating point; got 'object'",
-        x=np.array([[1.0, None]])),
-    Bad("threads-zero", InvalidParameterError,
-        "threads must be a positive integer or None; got 0", options=dict(threads=0)),
-    Bad("threads-float", InvalidParameterError,
-        "threads must be a positive integer or None; got 1.5", options=dict(threads=1.5)),
-    Bad("cval-nan", InvalidParameterError, "cval must be a finite number; got nan",
-        options=dict(padding="constant", cval=np.nan)),
-    Bad("cval-text", InvalidParameterError, "cval must be a finite number; got 'a'",
-        options=dict(padding="constant", cval="a")),
-]  # fmt: skip
+        x=np.array([[1.0, None]]),
+    ),
+    Bad(
+        "threads-zero",
+        InvalidParameterError,
+        "threads must be a positive integer or None; got 0",
+        options=dict(threads=0),
+    ),
+    Bad(
+        "threads-float",
+        InvalidParameterError,
+        "threads must be a positive integer or None; got 1.5",
+        options=dict(threads=1.5),
+    ),
+    Bad(
+        "cval-nan",
+        InvalidParameterError,
+        "cval must be a finite number; got nan",
+        options=dict(padding="constant", cval=np.nan),
+    ),
+    Bad(
+        "cval-text",
+        InvalidParameterError,
+        "cval must be a finite number; got 'a'",
+        options=dict(padding="constant", cval="a"),
+    ),
+]
 
 
 @pytest.mark.parametrize("op", ["convolve", "correlate"])
@@ -162,12 +295,15 @@ def test_invalid_calls_raise_the_documented_error(bad: Bad, algorithm: str, op: 
 @pytest.mark.parametrize(
     ("option", "value", "choices"),
     [
-        ("padding", "mirror", ("zero", "constant", "reflect", "symmetric", "replicate", "wrap",
-                               "mean")),
+        (
+            "padding",
+            "mirror",
+            ("zero", "constant", "reflect", "symmetric", "replicate", "wrap", "mean"),
+        ),
         ("mode", "wide", ("full", "same", "valid")),
         ("algorithm", "winograd", ("auto", "direct", "matmul", "fft", "separable")),
     ],
-)  # fmt: skip
+)
 def test_unknown_names_are_value_errors_listing_the_valid_ones(
     option: str, value: str, choices: tuple[str, ...]
 ) -> None:
@@ -227,17 +363,37 @@ def test_toeplitz_rejects_a_non_zero_constant(cval: float) -> None:
 
 
 TOEPLITZ_BAD: list[tuple[str, Callable[[], object], type[Exception], str]] = [
-    ("kernel-nan", lambda: imconv.toeplitz([np.nan, 1.0], (4,)), KernelError,
-     "kernel must contain only finite numbers; got nan at index (0,)"),
-    ("kernel-ndim", lambda: imconv.toeplitz(KERNEL, (4,)), ShapeError,
-     "kernel must have as many axes as the image (1)"),
-    ("stride-zero", lambda: imconv.toeplitz(KERNEL, (4, 4), stride=0), InvalidParameterError,
-     "stride must be a positive integer"),
-    ("valid-too-large", lambda: imconv.toeplitz(KERNEL, (2, 4), mode="valid"), ShapeError,
-     "mode 'valid' needs an image at least as large as the dilated kernel"),
-    ("padding-unknown", lambda: imconv.toeplitz(KERNEL, (4, 4), padding="mirror"),
-     UnknownNameError, "padding must be one of"),
-]  # fmt: skip
+    (
+        "kernel-nan",
+        lambda: imconv.toeplitz([np.nan, 1.0], (4,)),
+        KernelError,
+        "kernel must contain only finite numbers; got nan at index (0,)",
+    ),
+    (
+        "kernel-ndim",
+        lambda: imconv.toeplitz(KERNEL, (4,)),
+        ShapeError,
+        "kernel must have as many axes as the image (1)",
+    ),
+    (
+        "stride-zero",
+        lambda: imconv.toeplitz(KERNEL, (4, 4), stride=0),
+        InvalidParameterError,
+        "stride must be a positive integer",
+    ),
+    (
+        "valid-too-large",
+        lambda: imconv.toeplitz(KERNEL, (2, 4), mode="valid"),
+        ShapeError,
+        "mode 'valid' needs an image at least as large as the dilated kernel",
+    ),
+    (
+        "padding-unknown",
+        lambda: imconv.toeplitz(KERNEL, (4, 4), padding="mirror"),
+        UnknownNameError,
+        "padding must be one of",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -261,6 +417,6 @@ def test_toeplitz_raises_the_errors_of_convolve(
     ],
     ids=["stride-zero", "valid-too-large", "mode-unknown"],
 )
-def test_choose_algorithm_validates_like_convolve(kwargs: dict[str, Any], message: str) -> None:
+def test_plan_validates_like_convolve(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ImconvError, match=re.escape(message)):
-        imconv.choose_algorithm(np.ones((2, 2)), KERNEL, **kwargs)
+        imconv.plan((2, 2), KERNEL, **kwargs)

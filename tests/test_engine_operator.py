@@ -138,8 +138,9 @@ def test_receptive_field_is_what_the_first_output_of_the_chain_reads(steps: list
         signal = np.zeros(n)
         signal[i] = 1.0
         for step in steps:
-            signal = imconv.correlate(signal, np.ones(step.size), mode="valid",
-                                      stride=step.stride, dilation=step.dilation)  # fmt: skip
+            signal = imconv.correlate(
+                signal, np.ones(step.size), mode="valid", stride=step.stride, dilation=step.dilation
+            )
         seen.append(signal[0] != 0)
     field = imconv.receptive_field(steps)
     touched = np.flatnonzero(seen)

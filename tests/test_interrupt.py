@@ -17,7 +17,7 @@ from helpers import imconv, imconv_command
 from PIL import Image
 from trees import copies, files
 
-from imconv import pipeline
+from imconv import stream
 
 COUNT = 24
 
@@ -36,9 +36,13 @@ def start(folder: Path, *extra: str) -> subprocess.Popen[str]:
     # A direct 15x15 box: about 0.1 s per file and worker, so 24 files take over a second.
     args = ["apply", "box:size=15", "in", "-o", "out", "--algorithm", "direct", "--verbose"]
     return subprocess.Popen(
-        [str(imconv_command()), *args, *extra], cwd=folder, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}, start_new_session=True,
-    )  # fmt: skip
+        [str(imconv_command()), *args, *extra],
+        cwd=folder,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+        start_new_session=True,
+    )
 
 
 def assert_whole(out: Path, suffix: str = "_box-size15.jpg") -> list[str]:
@@ -82,15 +86,15 @@ def test_ctrl_c_stops_cleanly_and_skip_existing_finishes(folder: Path, target: s
 
 
 def test_ctrl_c_in_a_serial_batch_keeps_what_is_done(folder: Path, monkeypatch) -> None:
-    real, calls = pipeline.process_file, []
+    real, calls = stream.process_file, []
 
-    def interrupted_at_the_third(job, steps, settings, **options):
-        calls.append(job.source)
+    def interrupted_at_the_third(source, destination, recipe, planner):
+        calls.append(source)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(job, steps, settings, **options)
+        return real(source, destination, recipe, planner)
 
-    monkeypatch.setattr(pipeline, "process_file", interrupted_at_the_third)
+    monkeypatch.setattr(stream, "process_file", interrupted_at_the_third)
     monkeypatch.chdir(folder)
     result = imconv("apply", "blur", "in", "-o", "out", "--workers", "1", expect=130)
     assert assert_whole(folder / "out", "_blur.jpg") == ["00_blur.jpg", "01_blur.jpg"]

@@ -74,3 +74,32 @@ def test_the_gallery_shows_every_preset_with_an_image() -> None:
     for name in preset_names():
         assert f"docs/gallery/{name}.jpg" in gallery, name
         assert (ROOT / "docs" / "gallery" / f"{name}.jpg").is_file(), name
+
+
+def test_readme_plan_example_runs_as_stated() -> None:
+    namespace: dict[str, object] = {}
+    exec(_blocks("python")[0], namespace)
+    exec(_blocks("python")[1], namespace)
+    p, photo = namespace["p"], namespace["photo"]
+    expected = namespace["imconv"].convolve(  # type: ignore[attr-defined]
+        photo,
+        namespace["imconv"].preset("box", size=15).weights,  # type: ignore[attr-defined]
+        padding="reflect",
+        channel_axis=-1,
+    )
+    np.testing.assert_array_equal(namespace["blurred"], expected)
+    np.testing.assert_array_equal(namespace["top"], expected[:100])
+    assert p.reason == "model"  # type: ignore[attr-defined]
+
+
+def test_readme_apply_example_runs_as_stated(scratch: Path, monkeypatch) -> None:
+    monkeypatch.chdir(scratch)
+    monkeypatch.setenv("IMCONV_CACHE_DIR", str(scratch / "cache"))
+    namespace: dict[str, object] = {}
+    exec("import imconv\n" + _blocks("python")[2], namespace)
+    result = namespace["result"]
+    assert result.exit_status == 0  # type: ignore[attr-defined]
+    assert (scratch / "out" / "soft.png").is_file()
+    assert result.records[0].stages[2].algorithm == "separable"  # type: ignore[attr-defined]
+    assert (scratch / "out" / "coffee_sobel-x_sobel-y.png").is_file()
+    assert (scratch / "out" / "run.json").is_file()

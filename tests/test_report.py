@@ -1,5 +1,5 @@
 """Timing records as Rich tables (rendered into a fixed-width string console) and as the
-``--report`` JSON document."""
+``report`` JSON document (:mod:`imconv.run`)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from helpers import DATA, hidden_files, imconv, small_image
 from rich.console import Console
 
 from imconv import report
-from imconv.errors import ImageWriteError
+from imconv.batch import BatchResult
+from imconv.choices import Operation
+from imconv.errors import ImageWriteError, ImconvError
 from imconv.kernels import Kernel, list_presets, load_kernel
-from imconv.pipeline import FilterStep, ImageRecord, StageTime, StepOptions
+from imconv.run import _document as document_of
+from imconv.stream import ImageRecord, Recipe, StageTime
 
 
 def render(renderable) -> str:
@@ -27,12 +30,20 @@ def render(renderable) -> str:
 
 def record(source: str = "photo.png", scale: float = 1.0) -> ImageRecord:
     """A 1000x500 RGB image (0.5 megapixels) with hand-set stage times."""
-    result = ImageRecord(source, output="photo_blur.png", width=1000, height=500, channels=3,
-                         mode="RGB", output_shape=(500, 1000, 3), range_rule="clip")  # fmt: skip
+    result = ImageRecord(
+        source,
+        output="photo_blur.png",
+        width=1000,
+        height=500,
+        channels=3,
+        mode="RGB",
+        output_shape=(500, 1000, 3),
+        range_rule="clip",
+    )
     result.stages = [
         StageTime("read", 0.010 * scale),
         StageTime("prepare", 0.00001),
-        StageTime("step 1: blur", 0.005 * scale, "direct", "cost model: direct 4 ms"),
+        StageTime("step 1: blur", 0.005 * scale, "direct", "model: direct 4 ms (estimated)"),
         StageTime("map", 0.001 * scale),
         StageTime("write", 0.020 * scale),
     ]
@@ -58,7 +69,7 @@ def test_timing_table_has_a_row_per_stage_and_a_total() -> None:
     table = rows(text)
     assert table["read"] == ["10.0", "50.0", "", ""]
     assert table["prepare"] == ["0.0", "-", "", ""]  # under 0.1 ms: no meaningful rate
-    assert table["step 1: blur"] == ["5.0", "100.0", "direct", "cost model: direct 4 ms"]
+    assert table["step 1: blur"] == ["5.0", "100.0", "direct", "model: direct 4 ms (estimated)"]
     assert table["map"] == ["1.0", "500.0", "", ""]
     assert table["write"] == ["20.0", "25.0", "", ""]
     assert table["total"][:2] == ["36.0", "13.9"]
@@ -77,7 +88,7 @@ def test_summary_table_of_a_batch() -> None:
 
 def test_stage_summary_counts_totals_median_and_p95() -> None:
     records = [record(f"{n}.png", scale=n) for n in range(1, 21)]
-    summary = {row["stage"]: row for row in report.stage_summary(records)}
+    summary = {row["stage"]: row for row in document_of.stage_summary(records)}
     assert list(summary) == ["read", "prepare", "step 1: blur", "map", "write"]
     read = summary["read"]
     assert read["count"] == 20
@@ -91,7 +102,7 @@ def test_stage_summary_counts_totals_median_and_p95() -> None:
 )
 def test_p95_is_the_nearest_rank(count: int, rank: int) -> None:
     records = [record(f"{n}.png", scale=n) for n in range(1, count + 1)]
-    [read] = [row for row in report.stage_summary(records) if row["stage"] == "read"]
+    [read] = [row for row in document_of.stage_summary(records) if row["stage"] == "read"]
     assert rank == math.ceil(0.95 * count)
     assert read["p95_s"] == pytest.approx(0.010 * rank)
 
@@ -109,8 +120,11 @@ def test_kernel_view_of_a_separable_kernel() -> None:
     text = render(report.kernel_view(load_kernel("sobel-x")))
     lines = text.splitlines()
     assert lines[0].startswith("sobel-x  Sobel x-gradient")
-    assert [line.split() for line in lines[1:4]] == [["1", "0", "-1"], ["2", "0", "-2"],
-                                                     ["1", "0", "-1"]]  # fmt: skip
+    assert [line.split() for line in lines[1:4]] == [
+        ["1", "0", "-1"],
+        ["2", "0", "-2"],
+        ["1", "0", "-1"],
+    ]
     facts = {line.split()[0]: " ".join(line.split()[1:]) for line in lines[4:]}
     assert facts["shape"] == "3x3"
     assert facts["sum"] == "0"
@@ -149,21 +163,21 @@ def test_preset_table_has_a_row_per_preset() -> None:
         assert info.name in table, info.name
     assert table["box"][:3] == ["3x3", "1", "1 separable"]
     assert table["blur"][:3] == ["3x3", "1", "2"]
-    assert table["gaussian"][3].startswith("sigma=1.0")
+    assert table["gaussian"][3].split()[0] == "sigma=1"
 
 
 # --- the JSON document -------------------------------------------------------------------------
 
 
-def steps() -> list[FilterStep]:
-    return [
-        FilterStep(load_kernel("blur")),
-        FilterStep(load_kernel("sobel-x"), StepOptions(stride=(2, 3), correlate=True)),
-    ]
+def recipe() -> Recipe:
+    chain = Recipe(
+        kernels=(load_kernel("blur"), load_kernel("sobel-x")), operation=Operation.CORRELATE
+    )
+    return chain.with_options(stride=(2, 3))
 
 
 def test_options_dict_describes_each_step() -> None:
-    options = report.options_dict(steps())
+    options = document_of.options_dict(recipe())
     assert options[1] == {
         "kernel": "sobel-x",
         "mode": "same",
@@ -189,8 +203,19 @@ def check_report(document: dict) -> None:
     assert {"python", "imconv", "numpy", "scipy", "pillow"} <= set(versions)
     assert {"system", "machine", "cores"} <= set(document["machine"])
     for image in document["images"]:
-        assert {"input", "output", "width", "height", "channels", "mode", "output_shape",
-                "range", "megapixels", "seconds", "stages"} <= set(image)  # fmt: skip
+        assert {
+            "input",
+            "output",
+            "width",
+            "height",
+            "channels",
+            "mode",
+            "output_shape",
+            "range",
+            "megapixels",
+            "seconds",
+            "stages",
+        } <= set(image)
         for stage in image["stages"]:
             assert set(stage) == {
                 "stage",
@@ -219,11 +244,10 @@ def check_report(document: dict) -> None:
         assert row["median_s"] <= row["p95_s"] <= row["total_s"] + 1e-12
 
 
-def test_report_dict_of_hand_made_records() -> None:
-    records = [record("a.png"), record("b.png", scale=3)]
-    document = report.report_dict(records, kernels=["blur", "sobel-x"],
-                                   options=report.options_dict(steps()), threads=4,
-                                   failures=[("c.png", "not an image")])  # fmt: skip
+def test_report_document_of_hand_made_records() -> None:
+    result = BatchResult(records=[record("a.png"), record("b.png", scale=3)])
+    result.fail("c.png", ImconvError("not an image"))
+    document = document_of.report_document(recipe(), result, threads=4, single=True)
     document = json.loads(json.dumps(document, default=str))  # JSON-ready
     check_report(document)
     assert document["threads"] == 4
@@ -238,7 +262,7 @@ def test_report_dict_of_hand_made_records() -> None:
 def test_a_zero_second_stage_has_no_rate() -> None:
     zero = record()
     zero.stages[1].seconds = 0.0
-    assert report.record_dict(zero)["stages"][1]["megapixels_per_second"] is None
+    assert document_of.record_dict(zero)["stages"][1]["megapixels_per_second"] is None
 
 
 def test_the_command_writes_the_documented_report(tmp_path: Path) -> None:
@@ -271,16 +295,16 @@ def test_the_command_writes_the_documented_report(tmp_path: Path) -> None:
 def test_write_report_replaces_atomically(tmp_path: Path) -> None:
     target = tmp_path / "r.json"
     target.write_text("old")
-    report.write_report(target, {"report_version": 1})
+    document_of.write_report(target, {"report_version": 1})
     assert json.loads(target.read_text()) == {"report_version": 1}
     assert hidden_files(tmp_path) == []
 
 
 def test_write_report_errors_are_image_write_errors(tmp_path: Path) -> None:
     with pytest.raises(ImageWriteError, match=r"cannot write the report .*: it is a folder"):
-        report.write_report(tmp_path, {})
+        document_of.write_report(tmp_path, {})
     with pytest.raises(ImageWriteError, match=r"folder '.*missing' is not writable"):
-        report.write_report(tmp_path / "missing" / "r.json", {})
+        document_of.write_report(tmp_path / "missing" / "r.json", {})
     assert list(tmp_path.iterdir()) == []
 
 

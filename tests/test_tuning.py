@@ -1,4 +1,4 @@
-"""The autotuning cache on disk: where it lives, what it keeps, when it is ignored."""
+"""The autotuning store on disk: where it lives, what it keeps, when it is ignored."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 import imconv
 from imconv import tuning
-from imconv.engine import forget_choices, remember_choices, tuned_choices
+from imconv.engine import _tune, forget_choices
 
 
 @pytest.fixture(autouse=True)
@@ -30,55 +30,64 @@ def test_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_measured_choices_survive_a_save_and_load(cache_dir: Path) -> None:
-    x = np.random.default_rng(0).random((40, 30), dtype=np.float32)
-    imconv.choose_algorithm(x, np.ones((3, 3)), autotune=True, threads=1)
-    measured = tuned_choices()
-    assert tuning.save() == 1
-    forget_choices()
-    assert tuning.load() == 1
-    assert tuned_choices() == measured
-    again = imconv.choose_algorithm(x, np.ones((3, 3)), autotune=True, threads=1)
-    assert again.source == "cache"
+    store = tuning.DiskStore()
+    made = imconv.plan((40, 30), np.ones((3, 3)), autotune=True, store=store, threads=1)
+    assert made.reason == "measured"
+    assert store.save() == 1
+    again = imconv.plan(
+        (40, 30), np.ones((3, 3)), autotune=True, store=tuning.DiskStore(), threads=1
+    )
+    assert (again.reason, again.algorithm) == ("cache", made.algorithm)
+    assert _tune.MEMORY == {}  # a store given, the process memory is not used
+
+
+def test_a_store_with_nothing_new_writes_nothing(cache_dir: Path) -> None:
+    assert tuning.DiskStore().save() == 0
+    assert not cache_dir.exists()
 
 
 def test_save_merges_with_what_the_file_has() -> None:
-    remember_choices({"a": "fft"})
-    tuning.save()
-    forget_choices()
-    remember_choices({"b": "direct"})
-    assert tuning.save() == 2
+    first, second = tuning.DiskStore(), tuning.DiskStore()
+    first["a"] = "fft"
+    first.save()
+    second["b"] = "direct"
+    assert second.save() == 2
     stored = json.loads(tuning.cache_file().read_text())
     assert stored["choices"] == {"a": "fft", "b": "direct"}
+    assert dict(tuning.DiskStore()) == {"a": "fft", "b": "direct"}
 
 
-def test_entries_of_another_machine_or_version_are_ignored(cache_dir: Path) -> None:
-    remember_choices({"a": "fft"})
-    tuning.save()
+def test_entries_of_another_machine_or_version_are_ignored() -> None:
+    store = tuning.DiskStore()
+    store["a"] = "fft"
+    store.save()
     stored = json.loads(tuning.cache_file().read_text())
     stored["machine"]["numpy"] = "0.1"
     tuning.cache_file().write_text(json.dumps(stored))
-    forget_choices()
-    assert tuning.load() == 0
+    assert len(tuning.DiskStore()) == 0
 
 
 @pytest.mark.parametrize("content", ["", "{not json", "[]", '{"format": 99}'])
 def test_a_damaged_cache_is_treated_as_empty(content: str, cache_dir: Path) -> None:
     cache_dir.mkdir(parents=True)
     tuning.cache_file().write_text(content)
-    assert tuning.load() == 0
+    assert len(tuning.DiskStore()) == 0
 
 
 def test_clear_removes_the_file_and_the_memory() -> None:
-    remember_choices({"a": "fft"})
-    tuning.save()
+    store = tuning.DiskStore()
+    store["a"] = "fft"
+    store.save()
+    _tune.MEMORY["b"] = "direct"
     assert tuning.clear() == 1
     assert not tuning.cache_file().exists()
-    assert tuned_choices() == {}
+    assert _tune.MEMORY == {}
 
 
 def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("IMCONV_CACHE_DIR", str(blocker / "cache"))
-    remember_choices({"a": "fft"})
-    assert tuning.save() == 0
+    store = tuning.DiskStore()
+    store["a"] = "fft"
+    assert store.save() == 0

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from enum import IntEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from imconv.errors import ImconvError, InvalidParameterError, KernelError
-
-if TYPE_CHECKING:  # the numeric stack loads when a command runs, not for --help
-    pass
+from imconv.errors import ExitStatus, ImconvError, InvalidParameterError, status_of
 
 HELP = """Filter images with convolution kernels.
 
@@ -40,30 +37,56 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False)
 
 
-class ExitStatus(IntEnum):
-    """The exit statuses of DESIGN.md section 3."""
-
-    SUCCESS = 0
-    ERROR = 1
-    USAGE = 2
-    PARTIAL = 3
-    INTERRUPTED = 130
+# The running command's parameters by library name (see run_guarded).
+_flags: dict[str, str] = {}
 
 
-# What the user asked for was wrong (an option, a kernel): usage errors. Others: errors.
-USAGE_ERRORS = (InvalidParameterError, KernelError)
+def _flags_of(context: typer.Context) -> dict[str, str]:
+    """A command's parameters by name: ``stride`` -> ``--stride``, ``output`` -> ``-o``,
+    ``inputs`` -> ``INPUT...`` (the command's parameters are named as the library's)."""
+    found = {}
+    for param in context.command.params:
+        if param.param_type_name == "option":
+            found[param.name] = param.opts[0]
+        elif param.name is not None:
+            found[param.name] = param.metavar or param.name.upper()
+    return found
+
+
+def as_flags(error: ImconvError) -> tuple[str, str | None]:
+    """The error's message and hint with library parameter names shown as the command's
+    flags (the one place where parameters become flags)."""
+    names = _flags
+    message = error.message
+    if isinstance(error, InvalidParameterError) and error.name in names:
+        message = f"{names[error.name]} must be {error.allowed}; got {error.value!r}"
+
+    def flag(text: str) -> str:
+        return re.sub(r"`([A-Za-z_]+)`", lambda m: names.get(m[1], m[1]), text)
+
+    return flag(message), None if error.hint is None else flag(error.hint)
 
 
 def fail(error: ImconvError) -> ExitStatus:
     """Print ``error`` as one line (and its hint) on stderr; return its exit status."""
-    stderr.print(f"imconv: error: {error.message}", markup=False)
-    if error.hint:
-        stderr.print(f"hint: {error.hint}", markup=False)
-    return ExitStatus.USAGE if isinstance(error, USAGE_ERRORS) else ExitStatus.ERROR
+    message, hint = as_flags(error)
+    stderr.print(f"imconv: error: {message}", markup=False)
+    if hint:
+        stderr.print(f"hint: {hint}", markup=False)
+    return status_of(error)
 
 
-def run_guarded(work: Callable[[], ExitStatus], *, traceback: bool = False) -> None:
-    """Run ``work``; turn library errors and Ctrl-C into one line and an exit status."""
+def run_guarded(
+    work: Callable[[], ExitStatus],
+    context: typer.Context | None = None,
+    *,
+    traceback: bool = False,
+) -> None:
+    """Run the command ``work``; turn library errors and Ctrl-C into one line and an exit
+    status, the library's parameter names shown as the ``context`` command's flags."""
+    _flags.clear()
+    if context is not None:
+        _flags.update(_flags_of(context))
     try:
         status = work()
     except ImconvError as error:
@@ -77,12 +100,13 @@ def run_guarded(work: Callable[[], ExitStatus], *, traceback: bool = False) -> N
 
 
 def parse_pair(value: str, name: str) -> int | tuple[int, int]:
-    """``"2"`` -> 2 and ``"2,3"`` -> (2, 3) (rows, then columns)."""
+    """``"2"`` -> 2 and ``"2,3"`` -> (2, 3) (rows, then columns); the library checks the
+    numbers themselves."""
     try:
         numbers = tuple(int(part) for part in value.split(","))
     except ValueError:
         numbers = ()
-    if len(numbers) not in (1, 2) or min(numbers) < 1:
+    if len(numbers) not in (1, 2):
         raise InvalidParameterError(name, value, "a positive integer N or a pair N,M")
     return numbers[0] if len(numbers) == 1 else (numbers[0], numbers[1])
 

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imconv.choices import Algorithm, Mode, Padding
+from imconv.choices import PHOTO_PADDING, Algorithm, Mode, Padding
+from imconv.errors import ExitStatus
 
-from ._app import ExitStatus, app, fail, parse_pair, run_guarded, stderr, stdout
+from ._app import app, fail, parse_pair, run_guarded, stderr, stdout
 
 if TYPE_CHECKING:  # the numeric stack loads when a command runs, not for --help
-    from imconv import batch, pipeline
+    from imconv.run import RunResult
 
 KERNEL_HELP = (
     "A preset with optional parameters (blur, gaussian:sigma=2, box:size=7, sobel-x), a "
@@ -24,6 +25,7 @@ KERNEL_HELP = (
 
 @app.command(no_args_is_help=True)
 def apply(
+    context: typer.Context,
     kernel: Annotated[str, typer.Argument(help=KERNEL_HELP, show_default=False)],
     inputs: Annotated[
         list[str],
@@ -55,7 +57,7 @@ def apply(
             "b a|a b c d|d c, replicate a a|a b c d|d d, wrap c d|a b c d|a b, mean "
             "m m|a b c d|m m. Default reflect: photos have no black frame.",
         ),
-    ] = Padding.REFLECT,
+    ] = PHOTO_PADDING,
     cval: Annotated[float, typer.Option(help="Value for --padding constant.")] = 0.0,
     stride: Annotated[str, typer.Option(metavar="N|N,M", help="Keep every N-th output.")] = "1",
     dilation: Annotated[str, typer.Option(metavar="N|N,M", help="Spacing of kernel taps.")] = "1",
@@ -68,7 +70,7 @@ def apply(
     normalize: Annotated[
         bool, typer.Option("--normalize", help="Divide each kernel by its sum.")
     ] = False,
-    range_rule: Annotated[
+    range: Annotated[
         str | None,
         typer.Option(
             "--range",
@@ -117,7 +119,7 @@ def apply(
             metavar="PATTERN", help="Leave out files (and folders) matching PATTERN; repeatable."
         ),
     ] = None,
-    output_format: Annotated[
+    format: Annotated[
         str | None,
         typer.Option(
             "--format", metavar="EXT", help="Format of generated names (png, jpg, tiff...)."
@@ -199,152 +201,92 @@ def apply(
     """
 
     def work() -> ExitStatus:
-        from imconv import batch, pipeline
+        from imconv import report as reports
+        from imconv.run import apply as run
 
-        options = pipeline.StepOptions(
-            mode=mode, padding=padding, cval=cval, stride=parse_pair(stride, "--stride"),
-            dilation=parse_pair(dilation, "--dilation"), correlate=correlate,
-            algorithm=algorithm, autotune=autotune, verify=verify,
-        )  # fmt: skip
-        steps = load_steps([kernel, *(then or [])], options, normalize=normalize)
-        settings = pipeline.OutputSettings.parse(
-            range_rule=range_rule, alpha=alpha, quality=quality, montage=montage,
-            overwrite=overwrite, max_pixels=max_pixels, threads=threads,
-        )  # fmt: skip
-        existing = batch.Existing.from_flags(overwrite=overwrite, skip_existing=skip_existing)
-        naming = batch.Naming.parse(slug="_".join(step.kernel.slug for step in steps),
-                                    suffix=suffix, format=output_format)  # fmt: skip
-        selection = batch.Selection(recursive, tuple(include or ()), tuple(exclude or ()))
-        if scheduler is not None:
-            from imconv import cluster
+        if not quiet:
+            from imconv.kernels import preset_warnings
 
-            cluster.require(scheduler)
-        plan = batch.plan_jobs(inputs, output, naming=naming, selection=selection,
-                               existing=existing)  # fmt: skip
-        if dry_run:
-            return print_dry_run(plan, steps, settings)
-        if report is not None:
-            batch.check_report(report, plan.jobs)
-        result = run_plan(plan, steps, settings, workers=workers, scheduler=scheduler,
-                          quiet=quiet, verbose=verbose)  # fmt: skip
-        status = render_result(result, steps, timing=timing, report=report, quiet=quiet,
-                               single=plan.single, threads=threads, verbose=verbose)  # fmt: skip
+            for warning in preset_warnings():
+                stderr.print(f"imconv: warning: {warning}", markup=False)
+        progress = reports.BatchProgress(
+            stderr, bar=stderr.is_terminal and not quiet, lines=verbose and not quiet
+        )
+        result = run(
+            kernel,
+            *inputs,
+            output=output,
+            then=then,
+            mode=mode,
+            padding=padding,
+            cval=cval,
+            stride=parse_pair(stride, "stride"),
+            dilation=parse_pair(dilation, "dilation"),
+            correlate=correlate,
+            algorithm=algorithm,
+            normalize=normalize,
+            range=range,
+            alpha=alpha,
+            quality=quality,
+            montage=montage,
+            report=report,
+            overwrite=overwrite,
+            skip_existing=skip_existing,
+            recursive=recursive,
+            include=include,
+            exclude=exclude,
+            format=format,
+            suffix=suffix,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            autotune=autotune,
+            verify=verify,
+            dry_run=dry_run,
+            max_pixels=max_pixels,
+            listener=progress,
+        )
         if traceback and result.errors:
             raise result.errors[0]
+        return render(result, timing=timing, quiet=quiet, verbose=verbose)
+
+    run_guarded(work, context, traceback=traceback)
+
+
+def render(result: RunResult, *, timing: bool, quiet: bool, verbose: bool) -> ExitStatus:
+    """Print what the run did: its error, plans, timings, failures, summary; its status."""
+    from imconv import report as reports
+
+    status = result.exit_status
+    if result.error is not None:
+        return fail(result.error)
+    for source, steps in result.planned:
+        stdout.print(reports.plan_table(source, steps))
+    batch = result.batch
+    if batch is None:
         return status
-
-    run_guarded(work, traceback=traceback)
-
-
-def print_dry_run(
-    plan: batch.Plan, steps: list[pipeline.FilterStep], settings: pipeline.OutputSettings
-) -> ExitStatus:
-    """``--dry-run``: each input's plan on stdout; nothing is computed or written."""
-    from imconv import pipeline
-    from imconv import report as reports
-
-    for job in plan.jobs:
-        stdout.print(reports.plan_table(job.source, pipeline.dry_run(job, steps, settings)))
-    return ExitStatus.SUCCESS
-
-
-def load_steps(
-    kernels: list[str], options: pipeline.StepOptions, *, normalize: bool
-) -> list[pipeline.FilterStep]:
-    """One filter step per KERNEL (then each --then), all with the same options."""
-    from imconv import pipeline
-    from imconv.kernels import load_kernel
-
-    steps = []
-    for text in kernels:
-        loaded = load_kernel(text)
-        steps.append(pipeline.FilterStep(loaded.normalized() if normalize else loaded, options))
-    return steps
-
-
-def run_plan(
-    plan: batch.Plan,
-    steps: list[pipeline.FilterStep],
-    settings: pipeline.OutputSettings,
-    *,
-    workers: int | None,
-    scheduler: str | None,
-    quiet: bool,
-    verbose: bool,
-) -> batch.BatchResult:
-    """Run the batch, with a progress bar on a terminal and a line per file if verbose."""
-    from imconv import batch
-    from imconv import report as reports
-
-    if plan.single:
-        return batch.run_batch(plan, steps, settings, workers=1)
-    progress = reports.BatchProgress(stderr, len(plan.jobs), bar=stderr.is_terminal and not quiet,
-                                     lines=verbose and not quiet)  # fmt: skip
-    with progress:
-        return batch.run_batch(plan, steps, settings, workers=workers, scheduler=scheduler,
-                               on_outcome=progress)  # fmt: skip
-
-
-def render_result(
-    result: batch.BatchResult,
-    steps: list[pipeline.FilterStep],
-    *,
-    timing: bool,
-    report: Path | None,
-    quiet: bool,
-    single: bool,
-    threads: int | None,
-    verbose: bool = False,
-) -> ExitStatus:
-    """Print timings, failures and the summary, write the JSON report; the exit status."""
-    from imconv import report as reports
-    from imconv.engine._spec import default_threads
-
-    parallel = result.workers > 1 or result.scheduler is not None
     if timing and not quiet:
-        print_timing(result, single=single, verbose=verbose)
-    if report is not None:
-        document = reports.report_dict(
-            result.records, kernels=[step.kernel.name for step in steps],
-            options=reports.options_dict(steps),
-            threads=threads or (1 if parallel else default_threads()),
-            failures=result.failures, run=None if single else reports.run_dict(result),
-        )  # fmt: skip
-        reports.write_report(report, document)
-    if single:
-        return single_status(result, quiet=quiet)
-    if result.failures:
-        stderr.print(reports.failure_table(result.failures))
+        if result.single or verbose:
+            for record in batch.records:
+                stderr.print(reports.timing_table(record))
+        if not result.single and batch.records:
+            stderr.print(reports.summary_table(batch.records, caption=reports.throughput(batch)))
+    if result.single:
+        if batch.interrupted:
+            stderr.print("imconv: interrupted", markup=False)
+        elif batch.errors:
+            fail(batch.errors[0])  # one image: its error and hint, but it is not a usage error
+        elif batch.existing and not quiet:
+            stderr.print("imconv: the output exists and was kept (--skip-existing)", markup=False)
+        return status
+    if batch.failures:
+        stderr.print(reports.failure_table(batch.failures))
     if not quiet:
-        stderr.print(reports.batch_summary(result), markup=False)
-    if result.interrupted:
+        stderr.print(reports.batch_summary(batch), markup=False)
+    if batch.interrupted:
         stderr.print(
-            f"imconv: interrupted: {len(result.records)} written, {result.not_done} not done; "
-            "the same command with --skip-existing finishes the set", markup=False
-        )  # fmt: skip
-        return ExitStatus.INTERRUPTED
-    return ExitStatus.PARTIAL if result.failures else ExitStatus.SUCCESS
-
-
-def print_timing(result: batch.BatchResult, *, single: bool, verbose: bool) -> None:
-    """Each image's stage table (one image, or --verbose), and a batch's summary table."""
-    from imconv import report as reports
-
-    if single or verbose:
-        for record in result.records:
-            stderr.print(reports.timing_table(record))
-    if not single and result.records:
-        stderr.print(reports.summary_table(result.records, caption=reports.throughput(result)))
-
-
-def single_status(result: batch.BatchResult, *, quiet: bool) -> ExitStatus:
-    """The exit status of one named input: its error, interruption, or kept output."""
-    if result.interrupted:
-        stderr.print("imconv: interrupted", markup=False)
-        return ExitStatus.INTERRUPTED
-    if result.errors:
-        fail(result.errors[0])  # one image: its error and hint, but it is not a usage error
-        return ExitStatus.ERROR
-    if result.existing and not quiet:
-        stderr.print("imconv: the output exists and was kept (--skip-existing)", markup=False)
-    return ExitStatus.SUCCESS
+            f"imconv: interrupted: {len(batch.records)} written, {batch.not_done} not done; "
+            "the same command with --skip-existing finishes the set",
+            markup=False,
+        )
+    return status

@@ -14,12 +14,32 @@ from ._app import ExitStatus, app, run_guarded, stderr, stdout
 
 @app.command()
 def kernels(
+    context: typer.Context,
     name: Annotated[
         str | None,
         typer.Argument(help="A preset (with parameters) or any KERNEL to show; omit to list."),
     ] = None,
+    response: Annotated[
+        bool,
+        typer.Option(
+            "--response",
+            help="Show |H|, the magnitude of the kernel's 2-D DFT zero-padded to 64x64 and "
+            "centred (as MATLAB freqz2), as a heat map; of each part of a kernel set.",
+        ),
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.png",
+            help="Draw |H| with a colour bar and its radial profile (.png .svg .pdf; needs "
+            "matplotlib: pip install 'imconv\\[plot]').",
+        ),
+    ] = None,
 ) -> None:
     """List the presets, or show one kernel: matrix, sum, rank, separable factors.
+
+    A kernel set (sobel, kirsch, compass, ...) shows each part with its rank and the rule
+    that combines their responses.
 
     [b]Examples[/b]
 
@@ -28,23 +48,39 @@ def kernels(
       imconv kernels gaussian:sigma=2
 
       imconv kernels "3x3: 0,1,0 1,4,1 0,1,0"
+
+      imconv kernels box:size=5 --response --plot box.png
     """
 
     def work() -> ExitStatus:
         from imconv import report as reports
-        from imconv.kernels import list_presets, load_kernel
+        from imconv.kernels import list_presets, load_kernel, preset_warnings
+        from imconv.report._figures import check_plot_path
 
+        for warning in preset_warnings():
+            stderr.print(f"imconv: warning: {warning}", markup=False)
+        if name is None and (response or plot is not None):
+            flag = "response" if response else "plot"
+            raise InvalidParameterError(flag, True if response else str(plot), "used with NAME")
+        if plot is not None:
+            check_plot_path(plot, name="plot")
         if name is None:
             stdout.print(reports.preset_table(list_presets()))
-        else:
-            stdout.print(reports.kernel_view(load_kernel(name)))
+            return ExitStatus.SUCCESS
+        kernel = load_kernel(name)
+        view = reports.response_view(kernel) if response else reports.kernel_view(kernel)
+        stdout.print(view)
+        if plot is not None:
+            reports.plot_response(kernel, plot, name="plot")
+            stderr.print(f"wrote {plot}", markup=False)
         return ExitStatus.SUCCESS
 
-    run_guarded(work)
+    run_guarded(work, context)
 
 
 @app.command()
 def bench(
+    context: typer.Context,
     image: Annotated[
         Path | None,
         typer.Argument(
@@ -129,19 +165,28 @@ def bench(
         chosen = benches.parse_algorithms(algorithms)
         shape = benches.parse_shape(random) if random is not None else None
         if image is not None and shape is not None:
-            raise InvalidParameterError("--random", random, "used without IMAGE")
+            raise InvalidParameterError("random", random, "used without IMAGE")
         if plot is not None:
-            from imconv.plot import check_plot_path
+            from imconv.bench.plot import check_plot_path
 
             check_plot_path(plot)
         picture = benches.bench_image(image, random_size=shape, seed=seed)
-        contenders, missing = benches.contenders_for(chosen, peers=peers, threads=threads,
-                                                     autotune=autotune)  # fmt: skip
+        contenders, missing = benches.contenders_for(
+            chosen, peers=peers, threads=threads, autotune=autotune
+        )
         cells = len(size_list) * len(contenders)
         with reports.BenchProgress(stderr, cells) as progress:
-            result = benches.run_bench(picture, contenders, sizes=size_list, repeat=repeat,
-                                       threads=threads, seed=seed, budget=budget,
-                                       missing=missing, progress=progress)  # fmt: skip
+            result = benches.run_bench(
+                picture,
+                contenders,
+                sizes=size_list,
+                repeat=repeat,
+                threads=threads,
+                seed=seed,
+                budget=budget,
+                missing=missing,
+                progress=progress,
+            )
         if json_output:
             typer.echo(result.to_json(), nl=False)
         elif csv_output:
@@ -149,16 +194,17 @@ def bench(
         else:
             stdout.print(reports.bench_view(result))
         if plot is not None:
-            from imconv.plot import plot_bench
+            from imconv.bench.plot import plot_bench
 
             plot_bench(result, plot)
         return ExitStatus.SUCCESS
 
-    run_guarded(work, traceback=traceback)
+    run_guarded(work, context, traceback=traceback)
 
 
 @app.command()
 def tuning(
+    context: typer.Context,
     clear: Annotated[bool, typer.Option("--clear", help="Delete the cached choices.")] = False,
 ) -> None:
     """Show (or --clear) the autotuning cache that `apply --autotune` fills.
@@ -173,7 +219,7 @@ def tuning(
         if clear:
             stdout.print(f"removed {cache.clear()} cached choices ({cache.cache_file()})")
         else:
-            count = cache.load()
+            count = len(cache.DiskStore())
             stdout.print(f"{cache.cache_file()}: {count} cached choices for this machine")
         return ExitStatus.SUCCESS
 

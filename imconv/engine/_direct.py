@@ -18,7 +18,17 @@ import itertools
 import numpy as np
 
 from . import _blas, _flat
-from ._bands import CACHE_BYTES, Workspace, band_rows, input_rows, output_array, run_bands, scratch
+from ._bands import (
+    CACHE_BYTES,
+    SLACK,
+    Memo,
+    Workspace,
+    band_rows,
+    input_rows,
+    output_array,
+    run_bands,
+    scratch,
+)
 from ._spec import ConvSpec
 
 
@@ -32,8 +42,13 @@ def tap_view(
     return band[tuple(index)]
 
 
-def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """Valid strided, dilated correlation of the padded canonical image with the kernel."""
+def correlate(
+    image: np.ndarray, kernel: np.ndarray, spec: ConvSpec, *, memo: Memo | None = None
+) -> np.ndarray:
+    """Valid strided, dilated correlation of the padded canonical image with the kernel.
+
+    (``memo``, the plan's store of derived kernel data, is not needed here.)
+    """
     if all(s == 1 for s in spec.stride):
         return correlate_flat(image, kernel, spec)
     return correlate_strided(image, kernel, spec)
@@ -43,16 +58,18 @@ def correlate_flat(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.
     """Stride-1 correlation: one BLAS axpy per tap over contiguous runs (see ``_flat``)."""
     grid = _flat.grid_strides(spec.padded_shape)
     length = _flat.extent(spec.output_shape, grid)
-    flat = np.empty((spec.channels_out, length), dtype=spec.dtype)
+    flat = np.empty((spec.channels_out, length + SLACK), dtype=spec.dtype)[:, :length]
     for o in range(spec.channels_out):
         inputs = range(spec.channels_in) if spec.bank else (o,)
         sources = [
-            (image[i].reshape(-1), _flat.offsets(kernel[o, i] if spec.bank else kernel,
-                                                  spec.dilation, grid))
+            (
+                image[i].reshape(-1),
+                _flat.offsets(kernel[o, i] if spec.bank else kernel, spec.dilation, grid),
+            )
             for i in inputs
-        ]  # fmt: skip
+        ]
         with _blas.blas_threads(spec.threads):
-            _flat.correlate_runs(sources, flat[o])
+            _flat.correlate_runs(sources, flat[o], threads=spec.threads)
     return _flat.grid_view(flat, spec.output_shape, grid)
 
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._bands import Workspace, input_rows, output_array, run_bands
+from ._bands import Memo, Workspace, input_rows, output_array, run_bands
 from ._spec import ConvSpec
 
 # Band budget, in padded input elements over all channels. Measured on the development
@@ -38,6 +38,29 @@ def dilate(kernel: np.ndarray, dilation: tuple[int, ...]) -> np.ndarray:
     return stuffed
 
 
+def _spectrum(
+    kernel: np.ndarray,
+    spec: ConvSpec,
+    lengths: tuple[int, ...],
+    channels_last: bool,
+    memo: Memo | None,
+) -> np.ndarray:
+    """The transform of the flipped, dilated kernel at ``lengths`` (kept in ``memo``)."""
+    import scipy.fft
+
+    key = ("spectrum", lengths, channels_last)
+    if memo is not None and key in memo:
+        return memo[key]
+    axes = tuple(range(-spec.ndim, 0))
+    flipped = np.flip(dilate(kernel, spec.dilation), axis=axes)
+    spectrum = scipy.fft.rfftn(flipped, s=lengths, axes=axes, workers=spec.threads)
+    if channels_last:
+        spectrum = spectrum[..., np.newaxis]
+    if memo is not None:
+        memo[key] = spectrum
+    return spectrum
+
+
 def block_rows(spec: ConvSpec) -> int:
     """Dense output rows per overlap-save band: the budget, but at least 2x the overlap."""
     padded = spec.padded_shape
@@ -48,15 +71,43 @@ def block_rows(spec: ConvSpec) -> int:
     return max(1, min(dense_rows, max(fits, 2 * overlap)))
 
 
+Blocks = tuple[int, tuple[int, ...]]
+
+
+def blocks(spec: ConvSpec) -> Blocks:
+    """Output rows per overlap-save band, and the transform lengths of a band.
+
+    The band's first length is a fast length; the band takes all the output rows whose
+    inputs fit in it.
+    """
+    import scipy.fft
+
+    k0, s0 = spec.effective_kernel_shape[0], spec.stride[0]
+    first = scipy.fft.next_fast_len(block_rows(spec) + k0 - 1, real=True)
+    rows = max(1, (first - k0) // s0 + 1)
+    lengths = (first, *(scipy.fft.next_fast_len(n, real=True) for n in spec.padded_shape[1:]))
+    return rows, lengths
+
+
 def correlate(
-    image: np.ndarray, kernel: np.ndarray, spec: ConvSpec, *, channels_last: bool = False
+    image: np.ndarray,
+    kernel: np.ndarray,
+    spec: ConvSpec,
+    *,
+    channels_last: bool = False,
+    memo: Memo | None = None,
+    geometry: Blocks | None = None,
 ) -> np.ndarray:
     """Valid strided, dilated correlation of the padded canonical image with the kernel.
 
     With ``channels_last`` the image is ``(*padded, C)`` and so is the result (per-channel
     kernels only): transforms run over the leading axes with the channels as a contiguous
     batch, which pocketfft handles faster than channels-first, and no transposition of
-    the photo is needed at all.
+    the photo is needed at all. The kernel's transform is kept in ``memo`` (per length),
+    so that the bands of a plan transform the kernel once. ``geometry`` (from
+    :func:`blocks`) fixes the bands and lengths: a plan passes its whole problem's, so that
+    a band of the image whose first row is a multiple of the rows per band is computed
+    exactly as the whole image computes those rows.
     """
     import scipy.fft
 
@@ -64,18 +115,13 @@ def correlate(
     axes = tuple(range(spec.ndim)) if channels_last else kernel_axes
     k_eff = spec.effective_kernel_shape
     s0 = spec.stride[0]
-    # The band's transform length is a fast length; the band takes all the rows it allows.
-    first = scipy.fft.next_fast_len(block_rows(spec) + k_eff[0] - 1, real=True)
-    rows = max(1, (first - k_eff[0]) // s0 + 1)  # output rows whose inputs fit in `first`
-    lengths = (first, *(scipy.fft.next_fast_len(n, real=True) for n in spec.padded_shape[1:]))
+    rows, lengths = blocks(spec) if geometry is None else geometry
     bands = -(-spec.output_shape[0] // rows)
     workers = 1 if bands > 1 else spec.threads  # threads take bands, or split the one
 
-    flipped = np.flip(dilate(kernel, spec.dilation), axis=kernel_axes)
-    spectrum = scipy.fft.rfftn(flipped, s=lengths, axes=kernel_axes, workers=spec.threads)
+    spectrum = _spectrum(kernel, spec, lengths, channels_last, memo)
     lead = () if channels_last else (slice(None),)
     if channels_last:
-        spectrum = spectrum[..., np.newaxis]
         shape = (*spec.output_shape, spec.channels_out)
     else:
         shape = (spec.channels_out, *spec.output_shape)

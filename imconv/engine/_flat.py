@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _blas
+from ._bands import VECTOR, room
 
 # Output elements per band, in bytes: about one L2 (2 MiB on the development machine);
 # measured for 3x3 on 1500x2000x3 float32: 1 MiB 20.7 ms, 2 MiB 13.3 ms, 4 MiB 11.9 ms.
@@ -44,17 +45,33 @@ def grid_view(flat: np.ndarray, shape: Sequence[int], grid: Sequence[int]) -> np
     return np.lib.stride_tricks.as_strided(flat, (flat.shape[0], *shape), strides)
 
 
-def correlate_runs(sources: Sequence[tuple[np.ndarray, Taps]], out: np.ndarray) -> None:
+def _whole(flat: np.ndarray) -> np.ndarray:
+    """A contiguous 1-D array seen to the end of its memory (its slack included)."""
+    return np.lib.stride_tricks.as_strided(flat, (room(flat),), (flat.itemsize,))
+
+
+def correlate_runs(
+    sources: Sequence[tuple[np.ndarray, Taps]], out: np.ndarray, *, threads: int = 1
+) -> None:
     """``out[q] = sum w * source[q + off]`` over every source and tap, for all of ``out``.
 
-    Call it inside :func:`imconv.engine._blas.blas_threads` to choose BLAS's threads.
+    Run it inside :func:`imconv.engine._blas.blas_threads` with the same ``threads``: every
+    BLAS call then covers whole blocks of :data:`~._bands.VECTOR` elements per thread when
+    the arrays' slack allows (the engine's own arrays have it), computing a few values past
+    the end that nobody reads, so that no value's rounding depends on where a call ends.
     """
     axpy = _blas.axpy(out.dtype)
-    band = max(1, FLAT_BAND_BYTES // out.itemsize)
+    block = VECTOR * threads
+    band = max(block, FLAT_BAND_BYTES // out.itemsize // block * block)
+    target = _whole(out)
+    inputs = [(_whole(source), taps) for source, taps in sources]
+    reach = min([target.size, *(s.size - max(o for o, _ in t) for s, t in inputs if t)])
     for start in range(0, out.size, band):
         stop = min(start + band, out.size)
-        segment, first = out[start:stop], True
-        for source, taps in sources:
+        whole = start + -(-(stop - start) // block) * block
+        stop = whole if whole <= reach else stop
+        segment, first = target[start:stop], True
+        for source, taps in inputs:
             for offset, weight in taps:
                 run = source[start + offset : stop + offset]
                 if first:

@@ -9,7 +9,8 @@ import numpy as np
 
 from imconv.errors import InvalidParameterError
 
-from ._spec import make_spec, per_axis
+from ._options import ConvOptions, expand, per_axis
+from ._spec import make_spec
 
 
 def output_shape(
@@ -49,16 +50,8 @@ def output_shape(
     >>> output_shape((3,), (3,), mode="full")
     (5,)
     """
-    spec = make_spec(
-        tuple(input_shape),
-        np.float64,
-        tuple(kernel_shape),
-        mode=mode,
-        stride=stride,
-        dilation=dilation,
-        threads=1,
-    )
-    return spec.output_shape
+    options = ConvOptions(mode=mode, stride=stride, dilation=dilation, threads=1)
+    return make_spec(tuple(input_shape), np.float64, tuple(kernel_shape), options).output_shape
 
 
 class Step(NamedTuple):
@@ -136,9 +129,9 @@ def receptive_field(steps: Iterable[Any]) -> ReceptiveField:
     ndim = 1 if np.ndim(normalised[0].size) == 0 else len(normalised[0].size)
     size, jump = [1] * ndim, [1] * ndim
     for step in normalised:
-        kernel = per_axis(step.size, ndim, "kernel size")
-        stride = per_axis(step.stride, ndim, "stride")
-        dilation = per_axis(step.dilation, ndim, "dilation")
+        kernel = expand(per_axis(step.size, "kernel size"), ndim, "kernel size")
+        stride = expand(per_axis(step.stride, "stride"), ndim, "stride")
+        dilation = expand(per_axis(step.dilation, "dilation"), ndim, "dilation")
         for axis in range(ndim):
             size[axis] += dilation[axis] * (kernel[axis] - 1) * jump[axis]
             jump[axis] *= stride[axis]

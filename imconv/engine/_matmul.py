@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._bands import Workspace, band_rows, input_rows, output_array, run_bands, scratch
+from ._bands import Memo, Workspace, band_rows, input_rows, output_array, run_bands, scratch
 from ._spec import ConvSpec
 
 # Bytes of im2col matrix per band: big enough for BLAS to run at speed, small enough to
@@ -32,8 +32,13 @@ def windows(band: np.ndarray, spec: ConvSpec) -> np.ndarray:
     return view[index]
 
 
-def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """Valid strided, dilated correlation of the padded canonical image with the kernel."""
+def correlate(
+    image: np.ndarray, kernel: np.ndarray, spec: ConvSpec, *, memo: Memo | None = None
+) -> np.ndarray:
+    """Valid strided, dilated correlation of the padded canonical image with the kernel.
+
+    (``memo``, the plan's store of derived kernel data, is not needed here.)
+    """
     out = output_array((spec.channels_out, *spec.output_shape), spec.dtype, spec.threads)
     ndim, taps = spec.ndim, spec.taps
     row_bytes = spec.dtype.itemsize * math.prod(spec.output_shape[1:]) * spec.channels_in * taps

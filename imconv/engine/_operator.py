@@ -12,14 +12,9 @@ from imconv.choices import Padding
 from imconv.errors import InvalidParameterError
 
 from ._direct import tap_view
+from ._options import ConvOptions
+from ._padding import NUMPY_MODES
 from ._spec import check_kernel, make_spec
-
-_INDEX_MODES = {
-    Padding.REFLECT: "reflect",
-    Padding.SYMMETRIC: "symmetric",
-    Padding.REPLICATE: "edge",
-    Padding.WRAP: "wrap",
-}
 
 
 def toeplitz(
@@ -76,10 +71,10 @@ def toeplitz(
     weights = np.asarray(kernel)
     check_kernel(weights)
     shape = tuple(input_shape)
-    spec = make_spec(
-        shape, np.float64, weights.shape, mode=mode, padding=padding, cval=cval,
-        stride=stride, dilation=dilation, threads=1,
-    )  # fmt: skip
+    options = ConvOptions(
+        mode=mode, padding=padding, cval=cval, stride=stride, dilation=dilation, threads=1
+    )
+    spec = make_spec(shape, np.float64, weights.shape, options)
     if spec.padding is Padding.CONSTANT and spec.cval != 0:
         raise InvalidParameterError(
             "cval", cval, "0 for toeplitz (a non-zero constant padding is affine, not linear)"
@@ -89,8 +84,8 @@ def toeplitz(
         weights = np.flip(weights)
     size = int(np.prod(shape))
     index = np.arange(size).reshape(shape)
-    if spec.padding in _INDEX_MODES:
-        padded = np.pad(index, spec.pad_widths, mode=_INDEX_MODES[spec.padding])
+    if spec.padding in NUMPY_MODES:
+        padded = np.pad(index, spec.pad_widths, mode=NUMPY_MODES[spec.padding])
     else:  # -1 marks a pixel that is not in the image (zero, constant 0 or mean)
         padded = np.pad(index, spec.pad_widths, constant_values=-1)
 

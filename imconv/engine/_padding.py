@@ -1,37 +1,122 @@
-"""The padding modes: extend a canonical ``(C, *spatial)`` image past its border.
+"""The padding modes: extend an image, or a band of its rows, past the image's border.
 
 See :class:`imconv.engine.Padding` for the letter strips. Extensions wider than the image
 follow ``numpy.pad`` (reflect and symmetric repeat their pattern, wrap tiles).
+
+A band of rows is extended the same way as a whole image: the plan says, for each padded
+row, which input row it reads (:func:`index_map`; ``-1`` where the padding supplies a
+constant), the rows are gathered from whatever block of the image the caller holds, and
+the other spatial axes are extended as usual. So a band in the middle of an image and the
+whole image give the same numbers, and the cast to the compute dtype, the move to C order
+and the padding happen in one copy.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from imconv.choices import Padding
 
+from ._bands import empty
+
 # The modes numpy.pad implements exactly as the contract defines them.
-_NUMPY_MODES = {
+NUMPY_MODES = {
     Padding.REFLECT: "reflect",
     Padding.SYMMETRIC: "symmetric",
     Padding.REPLICATE: "edge",
     Padding.WRAP: "wrap",
 }
 
+Widths = Sequence[tuple[int, int]]
 
-def fill_values(image: np.ndarray, padding: Padding, cval: float) -> np.ndarray:
-    """The constant each channel is extended with, shape ``(C,)`` (constant-like modes)."""
+
+def index_map(size: int, widths: tuple[int, int], padding: Padding) -> np.ndarray:
+    """For each position of an axis of ``size`` extended by ``widths``: the input index it
+    reads, or ``-1`` where the padding supplies a constant (zero, constant, mean)."""
+    indices = np.arange(size)
+    if padding in NUMPY_MODES:
+        return np.pad(indices, widths, mode=NUMPY_MODES[padding])
+    return np.pad(indices, widths, constant_values=-1)
+
+
+def fill_values(
+    image: np.ndarray, padding: Padding, cval: float, channel_axis: int, dtype: np.dtype
+) -> np.ndarray:
+    """The constant each channel is extended with, shape ``(C,)``, in ``dtype``.
+
+    ``mean`` is the mean of each channel of ``image`` (the whole image: a band's caller
+    passes the image's means instead).
+    """
+    channels = image.shape[channel_axis]
     if padding is Padding.MEAN:
         # Accumulate in float64: a float32 running sum over megapixels loses digits.
-        axes = tuple(range(1, image.ndim))
-        return image.mean(axis=axes, dtype=np.float64).astype(image.dtype)
+        axes = tuple(a for a in range(image.ndim) if a != channel_axis)
+        return image.mean(axis=axes, dtype=np.float64).astype(dtype)
     value = 0.0 if padding is Padding.ZERO else cval
-    return np.full(image.shape[0], value, dtype=image.dtype)
+    return np.full(channels, value, dtype=dtype)
+
+
+def _longest_run(rows: np.ndarray) -> tuple[int, int]:
+    """The longest stretch ``[a, b)`` of ``rows`` that reads consecutive input rows."""
+    steps = np.flatnonzero((np.diff(rows) != 1) | (rows[:-1] < 0)) + 1
+    bounds = np.concatenate(([0], steps, [len(rows)]))
+    lengths = np.diff(bounds) - (rows[bounds[:-1]] < 0)  # a leading -1 is no run
+    best = int(np.argmax(lengths))
+    return int(bounds[best]), int(bounds[best + 1])
+
+
+def extend_block(
+    block: np.ndarray,
+    rows: np.ndarray,
+    widths: Widths,
+    padding: Padding,
+    fill: np.ndarray,
+    dtype: np.dtype,
+    *,
+    channels_last: bool,
+) -> np.ndarray:
+    """The padded band: ``block``'s rows ``rows`` (``-1``: the fill), other axes extended.
+
+    ``block`` is ``(C, R, *rest)`` (or ``(R, *rest, C)`` with ``channels_last``); ``rows``
+    holds, for each row of the result, the index of a row of ``block`` or ``-1``;
+    ``widths`` extends each of the ``rest`` axes; ``fill`` is the per-channel constant of
+    zero, constant and mean padding. Returns a new C-contiguous array of ``dtype``.
+    """
+    lead = 0 if channels_last else 1  # the position of the band axis
+    shape = list(block.shape)
+    shape[lead] = len(rows)
+    for offset, (before, after) in enumerate(widths, start=lead + 1):
+        shape[offset] += before + after
+    out = empty(tuple(shape), dtype)
+    head = (slice(None),) * lead
+    rest = block.shape[lead + 1 : lead + 1 + len(widths)]
+    centre = tuple(slice(a, a + n) for (a, _), n in zip(widths, rest, strict=True))
+    constant = fill if channels_last else fill.reshape((-1,) + (1,) * (block.ndim - 1))
+    first, stop = _longest_run(rows)
+    if stop > first and rows[first] >= 0:
+        source = slice(int(rows[first]), int(rows[first]) + stop - first)
+        out[(*head, slice(first, stop), *centre)] = block[(*head, source)]
+    others = np.concatenate((np.arange(first), np.arange(stop, len(rows))))
+    gathered = others[rows[others] >= 0]
+    if gathered.size:
+        out[(*head, gathered, *centre)] = np.take(block, rows[gathered], axis=lead)
+    for row in others[rows[others] < 0]:
+        out[(*head, slice(row, row + 1))] = constant
+    for axis, (before, after) in enumerate(widths, start=lead + 1):
+        if not (before or after):
+            continue
+        if padding in NUMPY_MODES:
+            _gather_border(out, axis, block.shape[axis], before, after, padding)
+        else:
+            _fill_border(out, axis, before, after, constant)
+    return out
 
 
 def extend(
     image: np.ndarray,
-    widths: tuple[tuple[int, int], ...],
+    widths: Widths,
     padding: Padding,
     cval: float = 0.0,
     dtype: np.dtype | None = None,
@@ -39,28 +124,16 @@ def extend(
     """Return ``image`` (``(C, *spatial)``) extended by ``widths``, as a contiguous array.
 
     One copy does the cast to ``dtype``, the move to C order and the padding. The input
-    is never written to; when nothing needs doing it is returned as it is.
+    is never written to.
     """
     dtype = image.dtype if dtype is None else np.dtype(dtype)
-    if not any(a or b for a, b in widths):
-        return np.ascontiguousarray(image, dtype=dtype)
-    full_widths = ((0, 0), *widths)
-    shape = tuple(n + a + b for n, (a, b) in zip(image.shape, full_widths, strict=True))
-    out = np.empty(shape, dtype=dtype)
-    centre = tuple(slice(a, a + n) for n, (a, _) in zip(image.shape, full_widths, strict=True))
-    out[centre] = image
-    for axis, (before, after) in enumerate(full_widths):
-        if before or after:
-            if padding in _NUMPY_MODES:
-                _gather_border(out, axis, image.shape[axis], before, after, padding)
-            else:
-                _fill_border(out, axis, before, after, fill_values(out[centre], padding, cval))
-    return out
+    fill = fill_values(image, padding, cval, 0, dtype)
+    rows = index_map(image.shape[1], widths[0], padding)
+    return extend_block(image, rows, widths[1:], padding, fill, dtype, channels_last=False)
 
 
 def _fill_border(out: np.ndarray, axis: int, before: int, after: int, fill: np.ndarray) -> None:
     """Set the slabs before and after the centre of ``axis`` to each channel's constant."""
-    fill = fill.reshape((-1,) + (1,) * (out.ndim - 1))
     lead = (slice(None),) * axis
     out[(*lead, slice(0, before))] = fill
     out[(*lead, slice(out.shape[axis] - after, None))] = fill
@@ -75,7 +148,7 @@ def _gather_border(
     so widths larger than the image repeat exactly as ``numpy.pad`` does. Axes are done in
     order over the full extent of the others, so corners come out right.
     """
-    source = np.pad(np.arange(size), (before, after), mode=_NUMPY_MODES[padding]) + before
+    source = index_map(size, (before, after), padding) + before
     lead = (slice(None),) * axis
     if before:
         out[(*lead, slice(0, before))] = np.take(out, source[:before], axis=axis)

@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 
 from . import _blas, _flat
-from ._bands import CACHE_BYTES, Workspace, band_rows, output_array, run_bands, scratch
+from ._bands import (
+    CACHE_BYTES,
+    SLACK,
+    Memo,
+    Workspace,
+    band_rows,
+    empty,
+    output_array,
+    run_bands,
+    scratch,
+)
 from ._spec import ConvSpec
 
 
@@ -63,6 +73,24 @@ def _factors(kernel: np.ndarray, eps: float) -> list[tuple[np.ndarray, ...]]:
     return terms
 
 
+def terms(
+    kernel: np.ndarray, memo: Memo | None = None, index: int = 0
+) -> list[tuple[np.ndarray, ...]]:
+    """:func:`separable_factors` of one spatial kernel, kept in ``memo`` under ``index``.
+
+    A trailing 1-tap axis (a channels-last volume's kernel ``(k, k, 1)``) adds a unit factor
+    to the terms of the kernel without it, so both share one SVD.
+    """
+    if kernel.ndim > 1 and kernel.shape[-1] == 1:
+        return [(*term, np.ones(1)) for term in terms(kernel[..., 0], memo, index)]
+    key = ("terms", index, kernel.shape)
+    if memo is None:
+        return separable_factors(kernel)
+    if key not in memo:
+        memo[key] = separable_factors(kernel)
+    return memo[key]
+
+
 def kernel_rank(kernel: np.ndarray) -> int:
     """Number of separable terms the ``separable`` algorithm runs (the matrix rank in 2-D)."""
     return len(separable_factors(kernel))
@@ -99,14 +127,19 @@ def correlate_axis(
     return out
 
 
-def correlate(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
-    """Valid strided, dilated correlation of the padded canonical image with the kernel."""
+def correlate(
+    image: np.ndarray, kernel: np.ndarray, spec: ConvSpec, *, memo: Memo | None = None
+) -> np.ndarray:
+    """Valid strided, dilated correlation of the padded canonical image with the kernel.
+
+    The kernel's terms come from ``memo`` (the plan's) when it holds them.
+    """
     if all(s == 1 for s in spec.stride):
-        return correlate_flat(image, kernel, spec)
+        return correlate_flat(image, kernel, spec, memo=memo)
     out = np.zeros((spec.channels_out, *spec.output_shape), dtype=spec.dtype)
-    for o, i, sub_kernel in _pairs(kernel, spec):
+    for index, (o, i, sub_kernel) in enumerate(_pairs(kernel, spec)):
         source = image[i : i + 1] if spec.bank else image
-        for term in separable_factors(sub_kernel):
+        for term in terms(sub_kernel, memo, index):
             result = source
             for axis, vector in enumerate(term):
                 result = correlate_axis(
@@ -125,8 +158,7 @@ def _pairs(kernel: np.ndarray, spec: ConvSpec) -> list[tuple[Any, Any, np.ndarra
     """(output channel, input channel, 2-D kernel) to run; all channels at once if no bank."""
     if not spec.bank:
         return [(slice(None), slice(None), kernel)]
-    return [(o, i, kernel[o, i]) for o in range(spec.channels_out)
-            for i in range(spec.channels_in)]  # fmt: skip
+    return [(o, i, kernel[o, i]) for o in range(spec.channels_out) for i in range(spec.channels_in)]
 
 
 def _chain(
@@ -146,13 +178,15 @@ def _chain(
         kept[axis] -= d * (len(vector) - 1)
         taps = [(m * d * grid[axis], float(v)) for m, v in enumerate(vector) if v]
         last = number == len(passes)
-        result = out if last else np.empty(_flat.extent(kept, grid), dtype=spec.dtype)
+        result = out if last else empty((_flat.extent(kept, grid),), spec.dtype)
         with _blas.blas_threads(spec.threads):
-            _flat.correlate_runs([(source, taps)], result)
+            _flat.correlate_runs([(source, taps)], result, threads=spec.threads)
         source = result
 
 
-def correlate_flat(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.ndarray:
+def correlate_flat(
+    image: np.ndarray, kernel: np.ndarray, spec: ConvSpec, *, memo: Memo | None = None
+) -> np.ndarray:
     """Stride-1 separable correlation: each 1-D pass is BLAS axpys on the padded grid.
 
     A single term (rank 1, the common case) writes its last pass straight into the output;
@@ -161,21 +195,24 @@ def correlate_flat(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.
     grid = _flat.grid_strides(spec.padded_shape)
     length = _flat.extent(spec.output_shape, grid)
     if spec.bank:
-        jobs = [(o, i, separable_factors(kernel[o, i])) for o in range(spec.channels_out)
-                for i in range(spec.channels_in)]  # fmt: skip
+        jobs = [
+            (o, i, terms(kernel[o, i], memo, o * spec.channels_in + i))
+            for o in range(spec.channels_out)
+            for i in range(spec.channels_in)
+        ]
     else:  # the same kernel on every channel: decompose it once
-        terms = separable_factors(kernel)
-        jobs = [(c, c, terms) for c in range(spec.channels_in)]
-    flat = np.empty((spec.channels_out, length), dtype=spec.dtype)
+        shared = terms(kernel, memo)
+        jobs = [(c, c, shared) for c in range(spec.channels_in)]
+    flat = np.empty((spec.channels_out, length + SLACK), dtype=spec.dtype)[:, :length]
     started = [False] * spec.channels_out
     scratch = None
-    for o, i, terms in jobs:
-        for term in terms:
+    for o, i, found in jobs:
+        for term in found:
             if not started[o]:
                 _chain(image[i].reshape(-1), term, spec, flat[o])
                 started[o] = True
                 continue
-            scratch = np.empty(length, dtype=spec.dtype) if scratch is None else scratch
+            scratch = empty((length,), spec.dtype) if scratch is None else scratch
             _chain(image[i].reshape(-1), term, spec, scratch)
             flat[o] += scratch
     for o in range(spec.channels_out):

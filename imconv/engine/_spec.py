@@ -1,35 +1,25 @@
-"""Normalise the arguments of a convolution once, into a frozen :class:`ConvSpec`.
+"""The geometry of one convolution: shapes and options resolved into a frozen :class:`ConvSpec`.
 
-Everything downstream (padding, the four algorithms, the planner) reads per-axis tuples
-from the spec and never re-validates. Arrays are described by shape and dtype only, so a
-plan can be made (and explained) without the data.
+:class:`~imconv.engine.ConvOptions` are checked on their own; here they meet the shapes
+(per-axis tuples of the right length, a channel axis the image has, ``valid`` with a kernel
+that fits). Everything downstream (padding, the four algorithms, the plan) reads per-axis
+tuples from the spec and never re-validates. Arrays are described by shape and dtype only,
+so a plan can be made (and explained) without the data.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from imconv.choices import Algorithm, Mode, Padding, parse_choice
+from imconv.choices import Algorithm, Mode, Padding
+from imconv.environment import cores
 from imconv.errors import InvalidParameterError, KernelError, ShapeError
 
-
-def per_axis(value: Any, ndim: int, name: str) -> tuple[int, ...]:
-    """Expand an int or a sequence of ints to one positive int per axis."""
-    allowed = "a positive integer or a tuple of them, one per axis"
-    items = (value,) * ndim if np.ndim(value) == 0 else tuple(value)
-    if len(items) != ndim:
-        raise InvalidParameterError(name, value, f"a positive integer or a tuple of {ndim}")
-    result = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | np.integer) or item < 1:
-            raise InvalidParameterError(name, value, allowed)
-        result.append(int(item))
-    return tuple(result)
+from ._options import ConvOptions, expand
 
 
 def compute_dtype(dtype: np.dtype) -> np.dtype:
@@ -40,14 +30,6 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
         )
     double = dtype.kind == "f" and dtype.itemsize == 8  # any byte order
     return np.dtype(np.float64) if double else np.dtype(np.float32)
-
-
-def default_threads() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def extension(mode: Mode, effective_size: int) -> tuple[int, int]:
@@ -67,7 +49,9 @@ class ConvSpec:
 
     Arrays are seen in canonical layout: the image as ``(C_in, *input_shape)``, the
     kernel as ``(C_out, C_in, *kernel_shape)`` when ``bank`` else ``kernel_shape``, the
-    output as ``(C_out, *output_shape)``.
+    output as ``(C_out, *output_shape)``. ``pad_widths`` is the extension of each spatial
+    axis; a band of the problem is the same spec with fewer input rows and no extension of
+    the first axis (its rows are gathered with their padding by the caller).
     """
 
     input_shape: tuple[int, ...]
@@ -84,6 +68,7 @@ class ConvSpec:
     channel_axis: int | None
     threads: int
     dtype: np.dtype
+    pad_widths: tuple[tuple[int, int], ...]
 
     @property
     def ndim(self) -> int:
@@ -94,11 +79,6 @@ class ConvSpec:
     def effective_kernel_shape(self) -> tuple[int, ...]:
         """Span of the dilated kernel per axis: ``d*(k-1)+1``."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_shape, self.dilation, strict=True))
-
-    @property
-    def pad_widths(self) -> tuple[tuple[int, int], ...]:
-        """Extension (before, after) of each spatial axis."""
-        return tuple(extension(self.mode, k) for k in self.effective_kernel_shape)
 
     @property
     def padded_shape(self) -> tuple[int, ...]:
@@ -126,90 +106,77 @@ class ConvSpec:
         return math.prod(self.output_shape)
 
 
+def _spatial(
+    image_shape: tuple[int, ...], kernel_shape: tuple[int, ...], channel_axis: int | None
+) -> tuple[tuple[int, ...], tuple[int, ...], int, int, bool, int | None]:
+    """Split the shapes: spatial image and kernel shapes, C_in, C_out, bank, the channel axis."""
+    if channel_axis is None:
+        if len(kernel_shape) != len(image_shape):
+            raise ShapeError(
+                f"kernel must have as many axes as the image ({len(image_shape)}); got kernel "
+                f"shape {kernel_shape} for image shape {image_shape}",
+                hint="pass channel_axis= for multi-channel images",
+            )
+        return image_shape, kernel_shape, 1, 1, False, None
+    if not -len(image_shape) <= channel_axis < len(image_shape) or len(image_shape) < 2:
+        raise InvalidParameterError(
+            "channel_axis",
+            channel_axis,
+            f"an axis of the image (shape {image_shape}) that leaves at least one other",
+        )
+    axis = channel_axis % len(image_shape)
+    channels = image_shape[axis]
+    spatial = image_shape[:axis] + image_shape[axis + 1 :]
+    if len(kernel_shape) == len(spatial):
+        return spatial, kernel_shape, channels, channels, False, axis
+    if len(kernel_shape) == len(spatial) + 2:
+        if kernel_shape[1] != channels:
+            raise ShapeError(
+                f"kernel bank must have shape (C_out, C_in={channels}, ...) to match the "
+                f"image's {channels} channels; got kernel shape {kernel_shape}"
+            )
+        return spatial, kernel_shape[2:], channels, kernel_shape[0], True, axis
+    raise ShapeError(
+        f"kernel must have {len(spatial)} axes (one kernel for every channel) or "
+        f"{len(spatial) + 2} (a bank (C_out, C_in, ...)); got kernel shape {kernel_shape}"
+    )
+
+
 def make_spec(
     image_shape: tuple[int, ...],
     image_dtype: Any,
     kernel_shape: tuple[int, ...],
-    *,
-    mode: Any = "same",
-    padding: Any = "zero",
-    cval: float = 0.0,
-    stride: Any = 1,
-    dilation: Any = 1,
-    algorithm: Any = "auto",
-    channel_axis: int | None = None,
-    threads: int | None = None,
+    options: ConvOptions,
 ) -> ConvSpec:
-    """Validate the arguments of ``correlate`` against the array shapes; build the spec."""
+    """Resolve ``options`` against the array shapes into a spec (errors name the parameter)."""
     image_shape, kernel_shape = tuple(image_shape), tuple(kernel_shape)
     dtype = compute_dtype(np.dtype(image_dtype))
     if len(image_shape) == 0 or 0 in image_shape:
         raise ShapeError(f"image must be a non-empty array; got shape {image_shape}")
     if len(kernel_shape) == 0 or 0 in kernel_shape:
         raise ShapeError(f"kernel must be a non-empty array; got shape {kernel_shape}")
-
-    if channel_axis is None:
-        spatial, channels, bank = image_shape, 1, False
-        if len(kernel_shape) != len(spatial):
-            raise ShapeError(
-                f"kernel must have as many axes as the image ({len(spatial)}); got kernel "
-                f"shape {kernel_shape} for image shape {image_shape}",
-                hint="pass channel_axis= for multi-channel images",
-            )
-        spatial_kernel, channels_out = kernel_shape, 1
-    else:
-        if isinstance(channel_axis, bool) or not isinstance(channel_axis, int | np.integer):
-            raise InvalidParameterError("channel_axis", channel_axis, "an integer axis or None")
-        if not -len(image_shape) <= channel_axis < len(image_shape) or len(image_shape) < 2:
-            raise InvalidParameterError(
-                "channel_axis",
-                channel_axis,
-                f"an axis of the image (shape {image_shape}) that leaves at least one other",
-            )
-        channel_axis = int(channel_axis) % len(image_shape)
-        channels = image_shape[channel_axis]
-        spatial = image_shape[:channel_axis] + image_shape[channel_axis + 1 :]
-        if len(kernel_shape) == len(spatial):
-            spatial_kernel, channels_out, bank = kernel_shape, channels, False
-        elif len(kernel_shape) == len(spatial) + 2:
-            spatial_kernel, channels_out, bank = kernel_shape[2:], kernel_shape[0], True
-            if kernel_shape[1] != channels:
-                raise ShapeError(
-                    f"kernel bank must have shape (C_out, C_in={channels}, ...) to match the "
-                    f"image's {channels} channels; got kernel shape {kernel_shape}"
-                )
-        else:
-            raise ShapeError(
-                f"kernel must have {len(spatial)} axes (one kernel for every channel) or "
-                f"{len(spatial) + 2} (a bank (C_out, C_in, ...)); got kernel shape {kernel_shape}"
-            )
-
+    spatial, spatial_kernel, channels_in, channels_out, bank, axis = _spatial(
+        image_shape, kernel_shape, options.channel_axis
+    )
     ndim = len(spatial)
-    threads = default_threads() if threads is None else threads
-    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
-        raise InvalidParameterError("threads", threads, "a positive integer or None")
-    try:
-        cval = float(cval)
-    except (TypeError, ValueError):
-        raise InvalidParameterError("cval", cval, "a finite number") from None
-    if not math.isfinite(cval):
-        raise InvalidParameterError("cval", cval, "a finite number")
-
+    dilation = expand(options.dilation, ndim, "dilation")
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(spatial_kernel, dilation, strict=True))
     spec = ConvSpec(
         input_shape=spatial,
         kernel_shape=spatial_kernel,
-        channels_in=channels,
+        channels_in=channels_in,
         channels_out=channels_out,
         bank=bank,
-        mode=parse_choice(Mode, mode, "mode"),
-        padding=parse_choice(Padding, padding, "padding"),
-        cval=cval,
-        stride=per_axis(stride, ndim, "stride"),
-        dilation=per_axis(dilation, ndim, "dilation"),
-        algorithm=parse_choice(Algorithm, algorithm, "algorithm"),
-        channel_axis=channel_axis,
-        threads=int(threads),
+        mode=options.mode,
+        padding=options.padding,
+        cval=options.cval,
+        stride=expand(options.stride, ndim, "stride"),
+        dilation=dilation,
+        algorithm=options.algorithm,
+        channel_axis=axis,
+        threads=cores() if options.threads is None else options.threads,
         dtype=dtype,
+        pad_widths=tuple(extension(options.mode, k) for k in effective),
     )
     if any(p < k for p, k in zip(spec.padded_shape, spec.effective_kernel_shape, strict=True)):
         raise ShapeError(

@@ -28,7 +28,7 @@ overwritten without ``overwrite=True``, and the input never is.
 
 from ._formats import SUPPORTED_SUFFIXES, OutputPlan, plan_output
 from ._picture import MODES, Picture, channels_to_mode, max_value_of
-from ._read import read_image
+from ._read import check_max_pixels, read_image
 from ._values import (
     RangeRule,
     default_rule,
@@ -38,7 +38,7 @@ from ._values import (
     quantize,
     unpremultiply,
 )
-from ._write import DEFAULT_QUALITY, write_atomic, write_image
+from ._write import DEFAULT_QUALITY, check_quality, write_atomic, write_image
 
 __all__ = [
     "DEFAULT_QUALITY",
@@ -48,6 +48,8 @@ __all__ = [
     "Picture",
     "RangeRule",
     "channels_to_mode",
+    "check_max_pixels",
+    "check_quality",
     "default_rule",
     "map_range",
     "max_value_of",

@@ -20,7 +20,7 @@ from imconv.errors import ImageReadError, InvalidParameterError
 
 from ._picture import Picture, icc_fits
 
-__all__ = ["read_image"]
+__all__ = ["check_max_pixels", "read_image"]
 
 #: Errors Pillow raises for files that are not images or are damaged.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
@@ -35,7 +35,7 @@ _DIRECT |= {"RGBA": "RGBA", "RGBa": "RGBA", "PA": "RGBA"}
 _LIMIT_LOCK = threading.Lock()
 
 
-def _check_max_pixels(max_pixels: Any) -> int | None:
+def check_max_pixels(max_pixels: Any) -> int | None:
     """``max_pixels`` as a positive int or None, or InvalidParameterError."""
     if max_pixels is None:
         return None
@@ -206,7 +206,7 @@ def read_image(source: str | Path | IO[bytes], *, max_pixels: int | None = None)
     only ever opened for reading. Pillow's limit is process-wide, so threads read one image
     at a time (a lock); processes are independent.
     """
-    limit = _check_max_pixels(max_pixels)
+    limit = check_max_pixels(max_pixels)
     name, path, target = _describe(source)
     with _pixel_limit(limit) as active:
         try:

@@ -22,7 +22,7 @@ from ._picture import Picture, icc_fits
 from ._values import montage as _tile
 from ._values import quantize
 
-__all__ = ["DEFAULT_QUALITY", "write_image"]
+__all__ = ["DEFAULT_QUALITY", "check_quality", "write_atomic", "write_image"]
 
 #: JPEG and WebP quality when none is given (Pillow's own default, 75, visibly softens edges).
 DEFAULT_QUALITY = 95
@@ -52,7 +52,7 @@ def _montage_of(picture: Picture) -> Picture:
     return dataclasses.replace(picture, pixels=sheet, alpha=None, mode="L", icc_profile=None)
 
 
-def _check_quality(quality: Any) -> int:
+def check_quality(quality: Any) -> int:
     """``quality`` as an int in 1..100 (None: the default), or InvalidParameterError."""
     if quality is None:
         return DEFAULT_QUALITY
@@ -274,7 +274,7 @@ def write_image(
     picture = _as_picture(image, like, alpha)
     if montage:
         picture = _montage_of(picture)
-    level = _check_quality(quality)
+    level = check_quality(quality)
     if isinstance(destination, Path) or (isinstance(destination, str) and destination != "-"):
         path = Path(destination)
         plan = plan_output(

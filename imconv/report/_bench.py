@@ -18,8 +18,11 @@ _BENCH_LABELS = {
     "cv2.filter2D": "filter2D",
     "PIL.ImageFilter.Kernel": "PIL Kernel",
 }
-_BENCH_STATUS = {"skipped": ("skip", "dim"), "unsupported": ("n/a", "dim"),
-                 "failed": ("error", "red")}  # fmt: skip
+_BENCH_STATUS = {
+    "skipped": ("skip", "dim"),
+    "unsupported": ("n/a", "dim"),
+    "failed": ("error", "red"),
+}
 
 
 def _bench_label(name: str) -> str:
@@ -40,8 +43,9 @@ def _bench_cell(timing: Any, winner: bool) -> Text:
         return Text(label, style=style)
     median = timing.median
     spread = (timing.maximum - timing.minimum) / 2 / median * 100 if median > 0 else 0.0
-    text = Text(_milliseconds(median) + ("*" if winner else ""),
-                style="bold green" if winner else "")  # fmt: skip
+    text = Text(
+        _milliseconds(median) + ("*" if winner else ""), style="bold green" if winner else ""
+    )
     text.append(f"\n±{spread:.0f}%", style="dim")
     return text
 
@@ -69,8 +73,10 @@ def bench_table(result: Any) -> Table:
     for size in result.sizes:
         table.add_column(str(size), justify="right")
     for contender in result.contenders:
-        cells = [_bench_cell(result.timing(contender.name, size), won.get(size) == contender.name)
-                 for size in result.sizes]  # fmt: skip
+        cells = [
+            _bench_cell(result.timing(contender.name, size), won.get(size) == contender.name)
+            for size in result.sizes
+        ]
         table.add_row(Text(_bench_label(contender.name)), *cells)
     if any(c.name == "auto" for c in result.contenders):
         table.add_section()
@@ -87,15 +93,19 @@ def _winner_line(result: Any) -> str:
             runs[-1][2] = size
         else:
             runs.append([name, size, size])
-    parts = [f"{_bench_label(name)} at k={first}" + (f"..{last}" if last != first else "")
-             for name, first, last in runs]  # fmt: skip
+    parts = [
+        f"{_bench_label(name)} at k={first}" + (f"..{last}" if last != first else "")
+        for name, first, last in runs
+    ]
     return "fastest (auto not counted): " + ", ".join(parts) if parts else ""
 
 
 def _crossover_line(result: Any) -> str:
     found = result.crossovers()
-    steps = [f"{_bench_label(c.before)} -> {_bench_label(c.after)} between k={c.below} and "
-             f"k={c.above}" for c in found]  # fmt: skip
+    steps = [
+        f"{_bench_label(c.before)} -> {_bench_label(c.after)} between k={c.below} and k={c.above}"
+        for c in found
+    ]
     return "crossovers: " + ("; ".join(steps) if steps else "none")
 
 
@@ -110,14 +120,19 @@ def bench_view(result: Any) -> Group:
         f"{result.repeat} runs after a warm-up; threads {result.threads}"
     )
     parts: list[Any] = [Text(setting), bench_table(result)]
-    lines = ["* fastest at that size; under each median: ± half the min-max spread, in %",
-             _winner_line(result), _crossover_line(result)]  # fmt: skip
+    lines = [
+        "* fastest at that size; under each median: ± half the min-max spread, in %",
+        _winner_line(result),
+        _crossover_line(result),
+    ]
     if any(t.status == "skipped" for t in result.timings):
         lines.append(f"skip: {SKIP_RULE} (budget {result.budget:g} s; --budget to change)")
     for contender in result.contenders:
         if contender.kind == "peer":
-            lines.append(f"{_bench_label(contender.name)}: {contender.name} "
-                         f"{contender.version}, {contender.note}")  # fmt: skip
+            lines.append(
+                f"{_bench_label(contender.name)}: {contender.name} "
+                f"{contender.version}, {contender.note}"
+            )
     lines += [f"not installed: {line}" for line in result.missing]
     parts += [Text(line, style="dim") for line in lines if line]
     return Group(*parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -17,7 +16,7 @@ from rich.progress import (
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from imconv.batch import Outcome
+    from imconv.batch import Batch, Outcome
 
 
 class _MegapixelRate(ProgressColumn):
@@ -44,44 +43,52 @@ def outcome_line(outcome: Outcome, done: int, total: int) -> Text:
 class BatchProgress:
     """Shows a batch as it runs: a bar (files done, MP/s, ETA) and/or a line per file.
 
+    A :class:`imconv.run.Listener`: ``start`` when the outputs are decided, ``advance``
+    with each :class:`~imconv.batch.Outcome`, ``stop`` at the end. One named input shows
+    nothing (its result is the run's).
+
     Parameters
     ----------
     console
         Where to draw (stderr).
-    total
-        The number of files.
     bar
         Draw the progress bar (only on a terminal).
     lines
         Print a line per finished file (``--verbose``).
-
-    Call the object with each :class:`~imconv.batch.Outcome`, inside ``with``.
     """
 
-    def __init__(self, console: Console, total: int, *, bar: bool, lines: bool) -> None:
-        self.console, self.total, self.lines, self.done = console, total, lines, 0
-        self.progress = None
-        if bar:
+    def __init__(self, console: Console, *, bar: bool, lines: bool) -> None:
+        self.console, self.bar, self.lines = console, bar, lines
+        self.total = self.done = 0
+        self.progress: Progress | None = None
+        self.active = False
+
+    def start(self, batch: Batch) -> None:
+        """Begin showing ``batch`` (nothing for a single named input)."""
+        self.active, self.total = not batch.single, len(batch.jobs)
+        if self.active and self.bar:
             self.progress = Progress(
-                TextColumn("[progress.description]{task.description}"), BarColumn(),
-                MofNCompleteColumn(), _MegapixelRate(), TimeRemainingColumn(),
-                console=console, transient=True,
-            )  # fmt: skip
-            self.task = self.progress.add_task("filtering", total=total, megapixels=0.0)
-
-    def __enter__(self) -> BatchProgress:
-        if self.progress is not None:
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _MegapixelRate(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.task = self.progress.add_task("filtering", total=self.total, megapixels=0.0)
             self.progress.start()
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType
-    ) -> None:
+    def stop(self) -> None:
+        """Remove the bar."""
         if self.progress is not None:
             self.progress.stop()
+            self.progress = None
 
-    def __call__(self, outcome: Outcome) -> None:
+    def advance(self, outcome: Outcome) -> None:
         """Count one finished file."""
+        if not self.active:
+            return
         self.done += not outcome.interrupted
         if self.lines:
             (self.progress.console if self.progress else self.console).print(

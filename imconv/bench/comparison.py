@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from imconv.contenders import Contender
+from .contenders import Contender
 
 __all__ = ["CSV_COLUMNS", "BenchResult", "Crossover", "Timing", "crossovers", "winners"]
 
@@ -182,13 +182,28 @@ class BenchResult:
         for timing in self.timings:
             row = _timing_dict(timing, won.get(timing.size) == timing.contender)
             kind = next(c.kind for c in self.contenders if c.name == timing.contender)
-            writer.writerow({**row, "kind": kind, "runs": len(timing.times),
-                             "threads": self.threads})  # fmt: skip
+            writer.writerow(
+                {**row, "kind": kind, "runs": len(timing.times), "threads": self.threads}
+            )
         return stream.getvalue()
 
 
-CSV_COLUMNS = ("size", "contender", "kind", "status", "algorithm", "median_s", "min_s",
-               "max_s", "q1_s", "q3_s", "runs", "threads", "winner", "note")  # fmt: skip
+CSV_COLUMNS = (
+    "size",
+    "contender",
+    "kind",
+    "status",
+    "algorithm",
+    "median_s",
+    "min_s",
+    "max_s",
+    "q1_s",
+    "q3_s",
+    "runs",
+    "threads",
+    "winner",
+    "note",
+)
 
 
 def _timing_dict(timing: Timing, winner: bool) -> dict[str, Any]:

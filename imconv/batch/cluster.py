@@ -1,6 +1,6 @@
 """Run a batch on a Dask distributed cluster (the optional extra ``imconv[dask]``).
 
-Each file is one task running :func:`imconv.executors.run_job` on a worker, which reads
+Each file is one task running :func:`imconv.batch.pool.run_job` on a worker, which reads
 the input and writes the output itself (the workers must see the same files as this
 machine, at the same paths) through a temporary file and a rename. Each task's
 :class:`~imconv.batch.Outcome` comes back here, in the order the tasks finish, for the
@@ -18,10 +18,12 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from imconv.batch import Job
+from imconv.environment import cores
 from imconv.errors import ImconvError, InvalidParameterError
-from imconv.executors import BatchTask, cores, remove_temporaries, run_job
-from imconv.results import Outcome, Report
+
+from .jobs import Job
+from .pool import BatchTask, remove_temporaries, run_job
+from .results import OnOutcome, Outcome
 
 LOCAL = "local"
 INSTALL_HINT = "pip install 'imconv[dask]'"
@@ -32,7 +34,7 @@ def check_scheduler(address: str) -> str:
     """``local``, or a scheduler address with its protocol (``tcp://host:8786``)."""
     if address != LOCAL and "://" not in address:
         raise InvalidParameterError(
-            "--scheduler", address, "'local' or a Dask scheduler address such as tcp://host:8786"
+            "scheduler", address, "'local' or a Dask scheduler address such as tcp://host:8786"
         )
     return address
 
@@ -43,14 +45,14 @@ def _distributed() -> Any:
         import distributed
     except ImportError as error:
         raise ImconvError(
-            "--scheduler needs Dask (dask and distributed), which is not installed",
+            "`scheduler` needs Dask (dask and distributed), which is not installed",
             hint=INSTALL_HINT,
         ) from error
     return distributed
 
 
 def require(address: str) -> None:
-    """Check ``--scheduler`` before any work: its form, and that Dask is installed."""
+    """Check ``scheduler`` before any work: its form, and that Dask is installed."""
     check_scheduler(address)
     _distributed()
 
@@ -63,10 +65,14 @@ def local_options(workers: int | None = None) -> dict[str, Any]:
     cluster or a dashboard may hold; no dashboard is served.
     """
     return dict(
-        n_workers=workers or cores(), threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+        n_workers=workers or cores(),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
         silence_logs=logging.ERROR,
-    )  # fmt: skip
+    )
 
 
 @contextlib.contextmanager
@@ -104,7 +110,7 @@ def connect(address: str, *, workers: int | None = None) -> Iterator[Any]:
         except OSError as error:
             raise ImconvError(
                 f"cannot reach the Dask scheduler at {address!r}: {error}",
-                hint="start one with `dask scheduler`, or use --scheduler local",
+                hint="start one with 'dask scheduler', or use `scheduler` local",
             ) from error
         yield client
 
@@ -114,13 +120,17 @@ def _outcome(future: Any, index: int, job: Job) -> Outcome:
     try:
         return future.result()
     except Exception as error:  # KilledWorker: its workers died too often; lost connection
-        return Outcome(index, job, error=ImconvError(
-            f"the Dask cluster could not run this file: {type(error).__name__}: {error}"
-        ))  # fmt: skip
+        return Outcome(
+            index,
+            job,
+            error=ImconvError(
+                f"the Dask cluster could not run this file: {type(error).__name__}: {error}"
+            ),
+        )
 
 
 def run_with_client(
-    client: Any, jobs: Sequence[Job], task: BatchTask, *, report: Report
+    client: Any, jobs: Sequence[Job], task: BatchTask, *, report: OnOutcome
 ) -> tuple[list[Outcome], bool]:
     """Submit one task per job to ``client``; report outcomes as tasks finish.
 
@@ -128,12 +138,11 @@ def run_with_client(
     cancelled; tasks already running on workers finish on their own).
     """
     distributed = _distributed()
-    remote = task.for_workers()
-    keys = [f"imconv-{remote.token}-{index}" for index in range(len(jobs))]
+    keys = [f"imconv-{task.token}-{index}" for index in range(len(jobs))]
     outcomes: list[Outcome] = []
     futures: list[Any] = []
     try:
-        futures = client.map(run_job, range(len(jobs)), jobs, task=remote, key=keys, pure=False)
+        futures = client.map(run_job, range(len(jobs)), jobs, task=task, key=keys, pure=False)
         where = {future.key: index for index, future in enumerate(futures)}
         for future in distributed.as_completed(futures):
             index = where[future.key]
@@ -151,7 +160,7 @@ def run_on_dask(
     *,
     scheduler: str,
     workers: int | None = None,
-    report: Report,
+    report: OnOutcome,
 ) -> tuple[list[Outcome], bool]:
     """Run the jobs on a Dask cluster (``local``, or a scheduler's address).
 

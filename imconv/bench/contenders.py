@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from imconv.choices import Algorithm, parse_choice
-from imconv.environment import machine, versions
+from imconv.environment import cores, machine, versions
 from imconv.errors import InvalidParameterError
 
 __all__ = [
@@ -68,7 +68,7 @@ class Contender:
     limit
         ``limit(data, size)``: why this contender cannot run at ``size``, or ``""``.
     grows_with_area
-        Its time grows with ``k**2`` (the budget rule of :mod:`imconv.bench` applies).
+        Its time grows with ``k**2`` (the budget rule of :mod:`imconv.bench.run` applies).
     algorithm
         imconv's algorithm (None for peers): the cost model estimates it before a run.
     autotune
@@ -99,22 +99,32 @@ class Contender:
 
     def describe(self) -> dict[str, Any]:
         """Name, kind, threads, version and note, JSON-ready."""
-        return {"name": self.name, "kind": self.kind, "threads": self.threads,
-                "version": self.version, "note": self.note}  # fmt: skip
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "threads": self.threads,
+            "version": self.version,
+            "note": self.note,
+        }
 
 
 def _threads(threads: int | None) -> int:
-    from imconv.engine._spec import default_threads
-
-    return default_threads() if threads is None else threads
+    return cores() if threads is None else threads
 
 
 def _imconv(algorithm: Algorithm, threads: int, autotune: bool) -> Callable[..., object]:
     from imconv.engine import convolve
 
     def run(image: np.ndarray, kernel: np.ndarray) -> object:
-        return convolve(image, kernel, padding="reflect", channel_axis=-1,
-                        algorithm=algorithm, threads=threads, autotune=autotune)  # fmt: skip
+        return convolve(
+            image,
+            kernel,
+            padding="reflect",
+            channel_axis=-1,
+            algorithm=algorithm,
+            threads=threads,
+            autotune=autotune,
+        )
 
     return run
 
@@ -131,9 +141,19 @@ def algorithm_contenders(
         tuned = autotune and algorithm is Algorithm.AUTO
         note = "autotune: measures the candidates, then runs the fastest" if tuned else ""
         grows = algorithm in (Algorithm.DIRECT, Algorithm.MATMUL, Algorithm.SEPARABLE)
-        found.append(Contender(str(algorithm), "algorithm", _imconv(algorithm, count, tuned),
-                               grows_with_area=grows, algorithm=algorithm, autotune=tuned,
-                               threads=count, version=__version__, note=note))  # fmt: skip
+        found.append(
+            Contender(
+                str(algorithm),
+                "algorithm",
+                _imconv(algorithm, count, tuned),
+                grows_with_area=grows,
+                algorithm=algorithm,
+                autotune=tuned,
+                threads=count,
+                version=__version__,
+                note=note,
+            )
+        )
     return found
 
 
@@ -150,8 +170,14 @@ def _ndimage() -> Contender:
         return _per_channel(lambda x: scipy.ndimage.convolve(x, kernel, mode="mirror"), image)
 
     note = "per channel, mode='mirror' (reflect); one thread"
-    return Contender("scipy.ndimage.convolve", "peer", run, grows_with_area=True,
-                     version=scipy.__version__, note=note)  # fmt: skip
+    return Contender(
+        "scipy.ndimage.convolve",
+        "peer",
+        run,
+        grows_with_area=True,
+        version=scipy.__version__,
+        note=note,
+    )
 
 
 def _fftconvolve(threads: int) -> Contender:
@@ -164,8 +190,14 @@ def _fftconvolve(threads: int) -> Contender:
             return _per_channel(lambda x: scipy.signal.fftconvolve(x, kernel, mode="same"), image)
 
     note = f"per channel, mode='same', zero padding (its only one), workers={threads}"
-    return Contender("scipy.signal.fftconvolve", "peer", run, threads=threads,
-                     version=scipy.__version__, note=note)  # fmt: skip
+    return Contender(
+        "scipy.signal.fftconvolve",
+        "peer",
+        run,
+        threads=threads,
+        version=scipy.__version__,
+        note=note,
+    )
 
 
 def _filter2d(threads: int) -> Contender:
@@ -183,8 +215,16 @@ def _filter2d(threads: int) -> Contender:
         return "" if image.shape[-1] <= 4 else "filter2D takes at most 4 channels here"
 
     note = f"float32, all channels in one call, BORDER_REFLECT_101, {threads} threads"
-    return Contender("cv2.filter2D", "peer", run, prepare, limit, threads=threads,
-                     version=cv2.__version__, note=note)  # fmt: skip
+    return Contender(
+        "cv2.filter2D",
+        "peer",
+        run,
+        prepare,
+        limit,
+        threads=threads,
+        version=cv2.__version__,
+        note=note,
+    )
 
 
 def _pillow() -> Contender:
@@ -208,8 +248,16 @@ def _pillow() -> Contender:
         return "" if size in (3, 5) else "Pillow's Kernel is 3x3 or 5x5 only"
 
     note = "8-bit L/RGB only (timed on the image as uint8), 3x3 and 5x5 only; one thread"
-    return Contender("PIL.ImageFilter.Kernel", "peer", run, prepare, limit,
-                     grows_with_area=True, version=PIL.__version__, note=note)  # fmt: skip
+    return Contender(
+        "PIL.ImageFilter.Kernel",
+        "peer",
+        run,
+        prepare,
+        limit,
+        grows_with_area=True,
+        version=PIL.__version__,
+        note=note,
+    )
 
 
 def _installed(name: str) -> bool:
@@ -242,8 +290,8 @@ def parse_algorithms(text: str) -> tuple[Algorithm, ...]:
     """``"auto,fft"`` -> the algorithms, in the order given, without repeats."""
     names = [part for part in text.split(",") if part.strip()]
     if not names:
-        raise InvalidParameterError("--algorithms", text, "algorithm names separated by commas")
-    chosen = [parse_choice(Algorithm, name, "--algorithms") for name in names]
+        raise InvalidParameterError("algorithms", text, "algorithm names separated by commas")
+    chosen = [parse_choice(Algorithm, name, "algorithms") for name in names]
     return tuple(dict.fromkeys(chosen))
 
 

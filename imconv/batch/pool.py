@@ -1,14 +1,14 @@
 """Run a batch's jobs on this machine: in this process, or on a pool of worker processes.
 
 Every job runs through :func:`run_job`, here or in a worker: it makes the job's mirrored
-folders, filters the file with :func:`imconv.pipeline.process_file` (which writes through a
-temporary file and a rename) and returns an :class:`~imconv.batch.Outcome`; errors are
-returned, never raised, so one file never stops the others.
+folders, filters the file with :func:`imconv.stream.process_file` (which writes through a
+temporary file and a rename) and returns an :class:`~imconv.batch.results.Outcome`; errors
+are returned, never raised, so one file never stops the others.
 
 The pool starts its workers with ``spawn``: a fresh interpreter that imports NumPy after
 the BLAS thread variables are set to 1, so that N workers run N threads, not N x cores.
-The kernels and settings go to each worker once, when it starts, and each worker plans the
-algorithm once per image geometry. Ctrl-C (in this process, or in the whole process group
+The recipe goes to each worker once, when it starts, and each worker plans every step
+once per image geometry. Ctrl-C (in this process, or in the whole process group
 from a terminal) stops the workers' current files at once, each removing its temporary
 file, lets no new file start, and keeps every file already written.
 
@@ -33,11 +33,15 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from imconv.batch import STDIO, Job
 from imconv.errors import ImageWriteError, ImconvError
-from imconv.results import Outcome, Report
+
+from .jobs import STDIO, Job
+from .results import OnOutcome, Outcome
+
+if TYPE_CHECKING:  # NumPy loads in a worker after its BLAS threads are set (see above)
+    from imconv.stream import Planner, Recipe
 
 # Thread pools of the numeric libraries, sized from these when NumPy loads.
 BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -49,42 +53,30 @@ _TEMPORARY = re.compile(r"^\.(?P<stem>.+)\.[a-z0-9_]{8}(?P<suffix>\.[^.]*)?$")
 
 @dataclass(frozen=True)
 class BatchTask:
-    """What every job of a batch shares: the filter steps and output settings.
+    """What every job of a batch shares: the recipe, and the autotuning choices known.
 
     ``token`` names the batch in worker processes, which keep one
-    :class:`~imconv.pipeline.Planner` per batch; ``started`` is when the batch began (a
-    timestamp), to recognise the outputs it wrote.
+    :class:`~imconv.stream.Planner` per batch; ``started`` is when the batch began (a
+    timestamp), to recognise the outputs it wrote; ``store`` is a copy of the autotuning
+    store as the batch began (measurements made in workers come back in the records).
     """
 
-    steps: tuple[Any, ...]
-    settings: Any
+    recipe: Recipe
+    store: dict[str, str] = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.time)
 
-    def for_workers(self) -> BatchTask:
-        """The task as parallel workers run it: one engine thread each unless told more."""
-        threads = self.settings.threads or 1
-        return replace(self, settings=replace(self.settings, threads=threads))
+
+_planners: dict[str, Planner] = {}
 
 
-def cores() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-_planners: dict[str, Any] = {}
-
-
-def _planner(task: BatchTask) -> Any:
+def _planner(task: BatchTask) -> Planner:
     """This process's planner for the batch (one per batch, kept while the process lives)."""
-    from imconv.pipeline import Planner
+    from imconv.stream import Planner
 
     if task.token not in _planners:
         _planners.clear()  # one batch at a time per process
-        _planners[task.token] = Planner()
+        _planners[task.token] = Planner(task.recipe, store=dict(task.store))
     return _planners[task.token]
 
 
@@ -116,18 +108,19 @@ def _written_since(path: str, since: float) -> bool:
         return False
 
 
-def _settings_for(job: Job, task: BatchTask) -> Any:
-    """The job's output settings: a rerun may replace the output its first run wrote.
+def _recipe_for(job: Job, task: BatchTask) -> Recipe:
+    """The job's recipe: a rerun may replace the output its first run wrote.
 
-    Planning refused existing outputs (unless replacing them), so an output made since
-    the batch began comes from this job: a cluster that lost a finished task's result
+    Deciding the outputs refused existing ones (unless replacing them), so an output made
+    since the batch began comes from this job: a cluster that lost a finished task's result
     (its worker died) runs the task again, and it writes the same file again.
     """
-    if task.settings.overwrite or job.destination == STDIO:
-        return task.settings
+    recipe = task.recipe
+    if recipe.output.overwrite or job.destination == STDIO:
+        return recipe
     if _written_since(job.destination, task.started):
-        return replace(task.settings, overwrite=True)
-    return task.settings
+        return replace(recipe, output=replace(recipe.output, overwrite=True))
+    return recipe
 
 
 def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
@@ -136,13 +129,16 @@ def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
     Ctrl-C (``KeyboardInterrupt``) is not caught: the temporary file is removed on the
     way out and the caller stops the batch.
     """
-    from imconv import pipeline
+    from imconv.stream import Planner, process_file
 
     try:
         if job.mirrored:
             _make_folder(Path(job.destination).parent)
-        settings = _settings_for(job, task)
-        record = pipeline.process_file(job, task.steps, settings, planner=_planner(task))
+        planner = _planner(task)
+        recipe = _recipe_for(job, task)
+        if recipe is not task.recipe:
+            planner = Planner(recipe, store=planner.store)
+        record = process_file(job.source, job.destination, recipe, planner)
         return Outcome(index, job, record=record)
     except ImconvError as error:
         return Outcome(index, job, error=error)
@@ -155,7 +151,7 @@ def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
 
 
 def run_serial(
-    jobs: Sequence[Job], task: BatchTask, *, workers: int = 1, report: Report
+    jobs: Sequence[Job], task: BatchTask, *, workers: int = 1, report: OnOutcome
 ) -> tuple[list[Outcome], bool]:
     """Run the jobs one after the other in this process; True when Ctrl-C stopped them."""
     outcomes: list[Outcome] = []
@@ -222,14 +218,18 @@ def _outcome(future: Future, index: int, job: Job, *, stopping: bool) -> Outcome
     if stopping or isinstance(error, KeyboardInterrupt):
         return Outcome(index, job)
     if isinstance(error, BrokenProcessPool):
-        return Outcome(index, job, error=ImconvError(
-            "a worker process died before this file was done (killed, or out of memory)"
-        ))  # fmt: skip
+        return Outcome(
+            index,
+            job,
+            error=ImconvError(
+                "a worker process died before this file was done (killed, or out of memory)"
+            ),
+        )
     return Outcome(index, job, error=_unexpected(error))
 
 
 def _collect(
-    pending: dict[Future, int], jobs: Sequence[Job], outcomes: list[Outcome], report: Report
+    pending: dict[Future, int], jobs: Sequence[Job], outcomes: list[Outcome], report: OnOutcome
 ) -> None:
     """Report each future's outcome as it finishes."""
     for future in as_completed(pending):
@@ -252,14 +252,15 @@ def _drain(pending: dict[Future, int], jobs: Sequence[Job], outcomes: list[Outco
 
 
 def run_pool(
-    jobs: Sequence[Job], task: BatchTask, *, workers: int, report: Report
+    jobs: Sequence[Job], task: BatchTask, *, workers: int, report: OnOutcome
 ) -> tuple[list[Outcome], bool]:
     """Run the jobs on ``workers`` processes; True when Ctrl-C stopped them."""
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    payload = pickle.dumps(task.for_workers())
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(payload, stop))  # fmt: skip
+    payload = pickle.dumps(task)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(payload, stop)
+    )
     outcomes: list[Outcome] = []
     pending: dict[Future, int] = {}
     start, patient, interrupted = time.time(), True, False

@@ -1,12 +1,12 @@
 """Algorithm timing comparisons: every algorithm, and peers when asked, over kernel sizes.
 
-:func:`run_bench` times each :class:`~imconv.contenders.Contender` (imconv's algorithms,
-and the functions a user would otherwise call, from :mod:`imconv.contenders`) on one image
+:func:`run_bench` times each :class:`~imconv.bench.contenders.Contender` (imconv's
+algorithms, and the functions a user would otherwise call, from :mod:`.contenders`) on one image
 with a seeded random non-separable ``k x k`` kernel per size: convolution, ``same`` size,
 reflect padding (``c b|a b c d|c b``). Each cell is one warm-up run, then ``repeat`` timed
-runs. The :class:`~imconv.comparison.BenchResult` holds every time and gives the median and
+runs. The :class:`~imconv.bench.comparison.BenchResult` holds every time and gives the median and
 spread, the winner per size and the crossover sizes, as JSON and CSV. Nothing here draws or
-prints: Rich tables live in :mod:`imconv.report`, charts in :mod:`imconv.plot`.
+prints: Rich tables live in :mod:`imconv.report`, charts in :mod:`imconv.bench.plot`.
 
 Skip rule (:data:`SKIP_RULE`): a contender whose time grows with the kernel's area is not
 run at size ``k`` when one run is expected to take longer than ``budget`` seconds.
@@ -28,35 +28,29 @@ from typing import Any
 
 import numpy as np
 
-from imconv.comparison import BenchResult, Crossover, Timing, crossovers, winners
-from imconv.contenders import Contender, contenders_for, environment, parse_algorithms
+from imconv.environment import cores
 from imconv.errors import InvalidParameterError
+
+from .comparison import BenchResult, Timing
+from .contenders import Contender, environment
 
 __all__ = [
     "DEFAULT_SIZES",
     "SKIP_RULE",
     "BenchImage",
-    "BenchResult",
-    "Contender",
-    "Crossover",
-    "Timing",
     "bench_image",
-    "contenders_for",
-    "crossovers",
     "expected_seconds",
     "measure",
-    "parse_algorithms",
     "parse_shape",
     "parse_sizes",
     "random_kernel",
     "run_bench",
-    "winners",
 ]
 
 DEFAULT_SIZES = (3, 5, 7, 11, 15, 21, 31, 51)
 # The default image: this sample when the package sits in a source checkout; elsewhere a
 # seeded random image of the same size (convolution time does not depend on the values).
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "retina.jpg"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "retina.jpg"
 SAMPLE_SHAPE = (1411, 1411)
 SKIP_RULE = (
     "a contender whose work grows with the kernel's area (direct, matmul, separable on a "
@@ -194,8 +188,8 @@ def run_bench(
     image
         From :func:`bench_image`.
     contenders
-        From :func:`imconv.contenders.algorithm_contenders` and
-        :func:`imconv.contenders.peer_contenders`.
+        From :func:`.contenders.algorithm_contenders` and
+        :func:`.contenders.peer_contenders`.
     sizes
         Kernel sizes ``k`` (``k x k`` kernels), timed in increasing order.
     repeat
@@ -217,32 +211,55 @@ def run_bench(
     -------
     BenchResult
     """
-    from imconv.engine import choose_algorithm
-    from imconv.engine._spec import default_threads
+    from imconv.engine import plan
 
-    threads = default_threads() if threads is None else threads
+    threads = cores() if threads is None else threads
     prepared = {c.name: c.prepare(image.pixels) for c in contenders}
     timings: list[Timing] = []
     last: dict[str, Timing] = {}
     for size in sorted(set(sizes)):
         kernel = random_kernel(size, seed)
-        choice = choose_algorithm(image.pixels, kernel, padding="reflect", channel_axis=-1,
-                                  threads=threads)  # fmt: skip
+        modelled = plan(
+            image.pixels.shape,
+            kernel,
+            dtype=image.pixels.dtype,
+            padding="reflect",
+            channel_axis=-1,
+            threads=threads,
+        )
         for contender in contenders:
             if progress is not None:
                 progress(contender.name, size)
-            estimate = choice.estimates.get(contender.algorithm) if contender.algorithm else None
+            estimate = modelled.estimates.get(contender.algorithm) if contender.algorithm else None
             expected = expected_seconds(contender, size, last.get(contender.name), estimate)
-            timing = _cell(contender, prepared[contender.name], kernel, repeat=repeat,
-                           expected=expected, budget=budget, clock=clock)  # fmt: skip
+            timing = _cell(
+                contender,
+                prepared[contender.name],
+                kernel,
+                repeat=repeat,
+                expected=expected,
+                budget=budget,
+                clock=clock,
+            )
             if contender.name == "auto" and timing.status == "ok":
                 timing = _with_choice(timing, contender, image.pixels, kernel, threads)
             timings.append(timing)
             if timing.status == "ok":
                 last[contender.name] = timing
-    return BenchResult(image.source, image.pixels.shape, tuple(sorted(set(sizes))),
-                       list(contenders), timings, repeat, threads, seed, budget,
-                       SKIP_RULE, list(missing), environment(contenders))  # fmt: skip
+    return BenchResult(
+        image.source,
+        image.pixels.shape,
+        tuple(sorted(set(sizes))),
+        list(contenders),
+        timings,
+        repeat,
+        threads,
+        seed,
+        budget,
+        SKIP_RULE,
+        list(missing),
+        environment(contenders),
+    )
 
 
 def _with_choice(
@@ -252,13 +269,18 @@ def _with_choice(
     measurement by then)."""
     from dataclasses import replace
 
-    from imconv.engine import choose_algorithm
+    from imconv.engine import plan
 
-    choice = choose_algorithm(pixels, kernel, padding="reflect", channel_axis=-1,
-                              threads=threads, autotune=contender.autotune)  # fmt: skip
-    return replace(
-        timing, algorithm=str(choice.algorithm), note=f"{choice.source}: {choice.reason}"
+    made = plan(
+        pixels.shape,
+        kernel,
+        dtype=pixels.dtype,
+        padding="reflect",
+        channel_axis=-1,
+        threads=threads,
+        autotune=contender.autotune,
     )
+    return replace(timing, algorithm=str(made.algorithm), note=f"{made.reason}: {made.explanation}")
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -268,7 +290,7 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     except ValueError:
         sizes = set()
     if not sizes or min(sizes) < 1:
-        raise InvalidParameterError("--sizes", text, "positive integers separated by commas")
+        raise InvalidParameterError("sizes", text, "positive integers separated by commas")
     return tuple(sorted(sizes))
 
 
@@ -280,5 +302,5 @@ def parse_shape(text: str) -> tuple[int, int]:
     except ValueError:
         width = height = 0
     if width < 1 or height < 1:
-        raise InvalidParameterError("--random", text, "a size WIDTHxHEIGHT such as 640x480")
+        raise InvalidParameterError("random", text, "a size WIDTHxHEIGHT such as 640x480")
     return width, height

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from imconv.errors import ImconvError
 
-if TYPE_CHECKING:
-    from imconv.batch import Job
+from .jobs import Job
+
+if TYPE_CHECKING:  # NumPy loads in workers only after their set-up (see .pool)
+    from imconv.stream import ImageRecord
 
 
 class WorkerError(Exception):
@@ -50,7 +52,7 @@ class Outcome:
 
     index: int
     job: Job
-    record: Any = None  # an imconv.pipeline.ImageRecord
+    record: ImageRecord | None = None
     error: ImconvError | None = None
 
     @property
@@ -79,7 +81,7 @@ class BatchResult:
     the jobs, whatever order they finished in.
     """
 
-    records: list = field(default_factory=list)
+    records: list[ImageRecord] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     skipped: int = 0  # files that are not images
     errors: list[ImconvError] = field(default_factory=list)
@@ -124,4 +126,4 @@ class BatchResult:
 
 
 #: Called in the process that runs the batch with each job's outcome as it finishes.
-Report = Callable[[Outcome], None]
+OnOutcome = Callable[[Outcome], None]

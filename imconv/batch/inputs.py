@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from imconv.errors import ImageReadError
 
-STDIO = "-"
+from .jobs import STDIO
 
 # Suffixes Pillow reads that a folder scan picks up (other files are skipped and counted).
 IMAGE_SUFFIXES = frozenset(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from imconv.bench import BenchResult
 from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError
+
+from .comparison import BenchResult
 
 __all__ = ["PLOT_FORMATS", "check_plot_path", "plot_bench", "require_matplotlib"]
 
@@ -26,8 +27,9 @@ def require_matplotlib() -> None:
     """Raise :class:`~imconv.errors.ImconvError` with an install hint if matplotlib is
     missing."""
     if not _installed("matplotlib"):
-        raise ImconvError("drawing a chart needs matplotlib, which is not installed",
-                          hint=PLOT_HINT)  # fmt: skip
+        raise ImconvError(
+            "drawing a chart needs matplotlib, which is not installed", hint=PLOT_HINT
+        )
 
 
 def check_plot_path(path: str | Path) -> Path:
@@ -35,10 +37,11 @@ def check_plot_path(path: str | Path) -> Path:
     there): a ``.png``, ``.svg`` or ``.pdf`` name in an existing folder."""
     path = Path(path)
     if path.suffix.lower().lstrip(".") not in PLOT_FORMATS:
-        raise InvalidParameterError("--plot", str(path), "a .png, .svg or .pdf file name")
+        raise InvalidParameterError("plot", str(path), "a .png, .svg or .pdf file name")
     if not path.parent.is_dir():
-        raise ImageWriteError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does "
-                              "not exist")  # fmt: skip
+        raise ImageWriteError(
+            f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist"
+        )
     require_matplotlib()
     return path
 
@@ -69,8 +72,14 @@ def plot_bench(result: BenchResult, path: str | Path) -> Path:
             continue
         sizes = [t.size for t in cells]
         style = "--" if contender.kind == "peer" else "-"
-        (line,) = axes.plot(sizes, [t.median * 1e3 for t in cells],  # type: ignore[operator]
-                            style, marker="o", markersize=4, label=contender.name)  # fmt: skip
+        (line,) = axes.plot(
+            sizes,
+            [t.median * 1e3 for t in cells],  # type: ignore[operator]
+            style,
+            marker="o",
+            markersize=4,
+            label=contender.name,
+        )
         low = [t.minimum * 1e3 for t in cells]  # type: ignore[operator]
         high = [t.maximum * 1e3 for t in cells]  # type: ignore[operator]
         axes.fill_between(sizes, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
@@ -83,8 +92,11 @@ def plot_bench(result: BenchResult, path: str | Path) -> Path:
     axes.set_xlabel("kernel size k (k x k, random, non-separable)")
     axes.set_ylabel("median time per convolution (ms)")
     height, width, channels = result.shape
-    axes.set_title(f"{result.image}: {width}x{height}x{channels} float32, {result.threads} "
-                   f"threads, median of {result.repeat}", fontsize="medium")  # fmt: skip
+    axes.set_title(
+        f"{result.image}: {width}x{height}x{channels} float32, {result.threads} "
+        f"threads, median of {result.repeat}",
+        fontsize="medium",
+    )
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize="small")
     suffix = path.suffix.lower().lstrip(".")

@@ -1,0 +1,102 @@
+"""Run a batch's jobs where asked: this process, a local pool, or a Dask cluster.
+
+:func:`run_batch` sits above the runners (:mod:`.pool`, :mod:`.cluster`) and gathers what
+each job came to into a :class:`~imconv.batch.results.BatchResult`; nothing below imports
+it. No terminal code here: the caller renders progress from each job's outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from imconv.environment import cores
+
+from .cluster import LOCAL, run_on_dask
+from .jobs import Batch, Job
+from .pool import BatchTask, run_pool, run_serial
+from .results import BatchResult, OnOutcome, Outcome
+
+
+def worker_count(jobs: int, workers: int | None, scheduler: str | None) -> int:
+    """Processes a batch runs on: as asked (default: the cores), at most one per job
+    locally; on a running cluster, its own (0: unknown here)."""
+    if scheduler is not None:
+        return workers or (cores() if scheduler == LOCAL else 0)
+    return max(1, min(workers or cores(), jobs))
+
+
+def run_batch(
+    batch: Batch,
+    task: BatchTask,
+    *,
+    workers: int,
+    scheduler: str | None = None,
+    on_outcome: OnOutcome | None = None,
+) -> BatchResult:
+    """Run every job of ``batch``; a failing job is recorded, not fatal; Ctrl-C stops cleanly.
+
+    Parameters
+    ----------
+    batch
+        From :func:`~imconv.batch.outputs.assign_outputs` (or ``Batch(jobs)``).
+    task
+        The recipe every job runs (its threads already decided for ``workers``).
+    workers
+        Processes (:func:`worker_count`). One runs the jobs in this process; more run a
+        process pool, or a Dask ``LocalCluster`` with ``scheduler="local"``.
+    scheduler
+        ``"local"`` or the address of a Dask scheduler (``tcp://host:port``); None runs
+        on this machine.
+    on_outcome
+        Called in this process with each job's :class:`Outcome` as it finishes.
+
+    Returns
+    -------
+    BatchResult
+        In job order, with the batch's counts of files left out. ``interrupted`` is set
+        when Ctrl-C stopped the run: finished outputs stay, no partial file is left, the
+        jobs not finished are counted in ``not_done``.
+
+    Notes
+    -----
+    The local pool starts its workers with ``spawn``, which imports the ``__main__``
+    module again in each worker: a script calling this function keeps its work under
+    ``if __name__ == "__main__":``.
+    """
+    start = time.perf_counter()
+    outcomes, interrupted = _run(
+        batch.jobs,
+        task,
+        workers=workers,
+        scheduler=scheduler,
+        report=on_outcome or (lambda outcome: None),
+    )
+    result = BatchResult(
+        skipped=batch.skipped,
+        excluded=batch.excluded,
+        existing=len(batch.existing),
+        interrupted=interrupted,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    result.add(outcomes, len(batch.jobs))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _run(
+    jobs: Sequence[Job],
+    task: BatchTask,
+    *,
+    workers: int,
+    scheduler: str | None,
+    report: OnOutcome,
+) -> tuple[list[Outcome], bool]:
+    """Run the jobs where asked: the outcomes, and whether Ctrl-C stopped them."""
+    if scheduler is not None:
+        if not jobs:
+            return [], False
+        return run_on_dask(jobs, task, scheduler=scheduler, workers=workers or None, report=report)
+    runner = run_serial if workers == 1 else run_pool
+    return runner(jobs, task, workers=workers, report=report)

@@ -1,0 +1,87 @@
+"""The job types every batch room shares: a job, the batch of them, how outputs are named.
+
+A leaf of the batch package: inputs, outputs, the local pool and the Dask runner import
+these names; this module imports none of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from imconv.errors import InvalidParameterError
+
+#: Standard input as an INPUT, standard output as the output.
+STDIO = "-"
+
+#: An error message lists at most this many existing outputs, then says how many more.
+LISTED = 5
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to filter: where it comes from and where its result goes."""
+
+    source: str
+    destination: str
+    mirrored: bool = False  # the destination's folders below the output folder may be made
+
+
+class Existing(StrEnum):
+    """What happens to outputs that already exist: an error, kept, or replaced."""
+
+    ERROR = "error"
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+
+    @classmethod
+    def from_flags(cls, *, overwrite: bool, skip_existing: bool) -> Existing:
+        """The policy of ``overwrite`` / ``skip_existing`` (not both)."""
+        if overwrite and skip_existing:
+            raise InvalidParameterError(
+                "overwrite",
+                "skip_existing",
+                "given without skip_existing (replace existing outputs or keep them, not both)",
+            )
+        return cls.OVERWRITE if overwrite else cls.SKIP if skip_existing else cls.ERROR
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How outputs are named: ``photo.jpg`` -> ``photo<tag><extension or .jpg>``."""
+
+    tag: str
+    extension: str | None = None
+
+    @classmethod
+    def parse(cls, *, slug: str, suffix: str | None = None, format: str | None = None) -> Naming:
+        """``suffix`` (default ``_<slug>``) and ``format`` (``png`` or ``.png``), checked."""
+        tag = f"_{slug}" if suffix is None else suffix
+        if any(char in tag for char in ("/", "\\", os.sep, "\0")):
+            raise InvalidParameterError("suffix", suffix, "text without path separators")
+        if format is None:
+            return cls(tag)
+        from imconv.images import SUPPORTED_SUFFIXES
+
+        extension = "." + format.lower().lstrip(".")
+        if extension not in SUPPORTED_SUFFIXES:
+            choices = ", ".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+            raise InvalidParameterError("format", format, f"one of {choices}")
+        return cls(tag, extension)
+
+    def name(self, source: Path) -> Path:
+        """The output for ``source`` in the same folder."""
+        return source.with_name(f"{source.stem}{self.tag}{self.extension or source.suffix}")
+
+
+@dataclass
+class Batch:
+    """The jobs to run, and what deciding their outputs left out."""
+
+    jobs: list[Job]
+    skipped: int = 0  # files that are not images
+    excluded: int = 0  # files left out by include/exclude patterns
+    existing: list[Job] = field(default_factory=list)  # outputs kept by skip_existing
+    single: bool = False  # one named input: its failure is the run's error

@@ -1,0 +1,289 @@
+"""``imconv.apply``: everything ``imconv apply`` does, as one library call.
+
+Options arrive as Python values, are validated once into a :class:`~imconv.stream.Recipe`
+(kernels, :class:`~imconv.engine.ConvOptions`, output settings), every output is decided
+and checked before any work, the thread rule is applied once, the batch runs, autotuning
+choices are saved once, the JSON report is written, and a :class:`RunResult` says what
+happened and with which exit status. The command line only parses, calls this, renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any, Protocol
+
+from imconv.batch import (
+    Batch,
+    BatchTask,
+    Existing,
+    Naming,
+    Outcome,
+    Selection,
+    assign_outputs,
+    check_report,
+    run_batch,
+    worker_count,
+)
+from imconv.choices import PHOTO_PADDING, Operation
+from imconv.engine import ConvOptions
+from imconv.environment import cores
+from imconv.errors import ImconvError, InvalidParameterError
+from imconv.kernels import Kernel, load_kernel
+from imconv.stream import OutputSettings, Recipe, plan_image
+
+from ._document import report_document, write_report
+from ._result import RunResult
+
+KernelLike = Kernel | str | PathLike[str]
+
+
+class Listener(Protocol):
+    """Follows a batch as it runs (the command line's progress bar is one)."""
+
+    def start(self, batch: Batch) -> None:
+        """The outputs are decided; ``batch.jobs`` are about to run."""
+
+    def advance(self, outcome: Outcome) -> None:
+        """One job finished (written, failed, or interrupted)."""
+
+    def stop(self) -> None:
+        """The run is over (also after an error or Ctrl-C)."""
+
+
+def _kernel(value: KernelLike, normalize: bool) -> Kernel:
+    kernel = value if isinstance(value, Kernel) else load_kernel(value)
+    return kernel.normalized() if normalize else kernel
+
+
+def _sequence(value: Any, name: str) -> tuple[Any, ...]:
+    """A list option given as one value or a sequence of them (``then``, ``include``...)."""
+    if value is None:
+        return ()
+    if isinstance(value, str | PathLike | Kernel):
+        return (value,)
+    if isinstance(value, Sequence):
+        return tuple(value)
+    raise InvalidParameterError(name, value, "a string or a sequence of strings")
+
+
+def make_recipe(
+    kernel: KernelLike,
+    *,
+    then: Any = (),
+    normalize: bool = False,
+    correlate: bool = False,
+    autotune: bool = False,
+    verify: bool = False,
+    range: str | None = None,
+    alpha: str = "auto",
+    quality: int | None = None,
+    montage: bool = False,
+    overwrite: bool = False,
+    max_pixels: int | None = None,
+    **options: Any,
+) -> Recipe:
+    """The recipe of a run: kernels loaded, every option validated once.
+
+    ``options`` are the engine's (:class:`~imconv.engine.ConvOptions` fields), with the
+    image defaults (reflect padding, channels last).
+    """
+    kernels = tuple(_kernel(k, normalize) for k in (kernel, *_sequence(then, "then")))
+    output = OutputSettings(
+        range_rule=range,
+        alpha=alpha,
+        quality=quality,
+        montage=montage,
+        overwrite=overwrite,
+        max_pixels=max_pixels,
+    )
+    return Recipe(
+        kernels=kernels,
+        options=ConvOptions(channel_axis=-1, **{"padding": PHOTO_PADDING, **options}),
+        operation=Operation.CORRELATE if correlate else Operation.CONVOLVE,
+        autotune=autotune,
+        verify=verify,
+        output=output,
+    )
+
+
+def _batch(
+    recipe: Recipe, inputs: tuple[str, ...], output: str | None, choices: dict[str, Any]
+) -> Batch:
+    """Every job with its output decided and every conflict refused, before any work."""
+    if not inputs:
+        raise InvalidParameterError("inputs", inputs, "at least one file, folder or pattern")
+    existing = Existing.from_flags(
+        overwrite=recipe.output.overwrite, skip_existing=choices["skip_existing"]
+    )
+    naming = Naming.parse(slug=recipe.slug, suffix=choices["suffix"], format=choices["format"])
+    selection = Selection(
+        choices["recursive"],
+        _sequence(choices["include"], "include"),
+        _sequence(choices["exclude"], "exclude"),
+    )
+    return assign_outputs(inputs, output, naming=naming, selection=selection, existing=existing)
+
+
+def _threads(requested: int | None, workers: int, scheduler: str | None) -> int:
+    """Engine threads per image: as asked, else one per process when several run at once
+    (N workers on N cores), else every core."""
+    if requested is not None:
+        return requested
+    return 1 if workers > 1 or scheduler is not None else cores()
+
+
+def apply(
+    kernel: KernelLike,
+    *inputs: str | PathLike[str],
+    output: str | PathLike[str] | None = None,
+    report: str | PathLike[str] | None = None,
+    skip_existing: bool = False,
+    recursive: bool = False,
+    include: Any = (),
+    exclude: Any = (),
+    format: str | None = None,
+    suffix: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    dry_run: bool = False,
+    listener: Listener | None = None,
+    check: bool = False,
+    **options: Any,
+) -> RunResult:
+    """Filter image files with a kernel (chain): what ``imconv apply`` does, as a call.
+
+    Parameters
+    ----------
+    kernel : Kernel, str or path
+        A preset (``"gaussian:sigma=2"``), a kernel file, an inline matrix, or a Kernel.
+    *inputs : str or path
+        Image files, folders, glob patterns, or ``"-"`` for standard input.
+    output : str or path, optional
+        A file, a folder (several inputs: the tree is mirrored below it), or ``"-"``;
+        default: ``photo_<kernel>.ext`` beside each input.
+    report : str or path, optional
+        Write the JSON timing report there.
+    skip_existing, recursive, include, exclude, format, suffix
+        As the command's ``--skip-existing`` ... ``--suffix``.
+    workers : int, optional
+        Processes for a batch (default: the cores).
+    scheduler : str, optional
+        ``"local"`` or a Dask scheduler's address.
+    threads : int, optional
+        Engine threads per image (default: every core for one process, else one).
+    dry_run : bool
+        Plan each step of each input and write nothing (``RunResult.planned``).
+    listener : Listener, optional
+        Told when the batch starts, as each file finishes, and when the run stops.
+    check : bool
+        Raise the first error (:meth:`RunResult.check`) instead of returning it.
+    **options
+        ``then`` (more kernels), ``mode``, ``padding`` (default ``"reflect"``), ``cval``,
+        ``stride``, ``dilation``, ``algorithm``, ``correlate``, ``normalize``, ``range``,
+        ``alpha``, ``quality``, ``montage``, ``overwrite``, ``autotune``, ``verify``,
+        ``max_pixels``: the command's options of the same names, as Python values.
+
+    Returns
+    -------
+    RunResult
+        Per-file outcomes, threads and workers, timings and ``exit_status``. Errors that
+        stop the run before any work (a bad option, an existing output) are returned in
+        ``error`` (status 2 for usage, 1 otherwise), unless ``check``.
+
+    Examples
+    --------
+    >>> result = apply("blur", "samples/coffee.png", output="coffee_soft.png")  # doctest: +SKIP
+    >>> result.exit_status, result.records[0].output  # doctest: +SKIP
+    (<ExitStatus.SUCCESS: 0>, 'coffee_soft.png')
+    """
+    result = RunResult()
+    try:
+        _apply(
+            result,
+            kernel,
+            tuple(map(str, inputs)),
+            None if output is None else str(output),
+            report=None if report is None else Path(report),
+            dry_run=dry_run,
+            run={"workers": workers, "scheduler": scheduler, "threads": threads},
+            choices={
+                "skip_existing": skip_existing,
+                "recursive": recursive,
+                "include": include,
+                "exclude": exclude,
+                "format": format,
+                "suffix": suffix,
+            },
+            listener=listener,
+            options=options,
+        )
+    except ImconvError as error:
+        result.error = error
+    return result.check() if check else result
+
+
+def _apply(
+    result: RunResult,
+    kernel: KernelLike,
+    inputs: tuple[str, ...],
+    output: str | None,
+    *,
+    report: Path | None,
+    dry_run: bool,
+    run: dict[str, Any],
+    choices: dict[str, Any],
+    listener: Listener | None,
+    options: dict[str, Any],
+) -> None:
+    """The run, filling ``result`` as it goes (so an error keeps what was decided)."""
+    recipe = result.recipe = make_recipe(kernel, **options)
+    scheduler = run["scheduler"]
+    if scheduler is not None:
+        from imconv.batch.cluster import require
+
+        require(scheduler)
+    batch = _batch(recipe, inputs, output, choices)
+    result.single = batch.single
+    if report is not None:
+        check_report(report, batch.jobs)
+    if dry_run:
+        result.planned = [(job.source, plan_image(job.source, recipe)) for job in batch.jobs]
+        return
+    workers = 1 if batch.single else worker_count(len(batch.jobs), run["workers"], scheduler)
+    result.workers, result.scheduler = workers, None if batch.single else scheduler
+    result.threads = _threads(run["threads"], workers, result.scheduler)
+    recipe = result.recipe = recipe.with_options(threads=result.threads)
+    store = _store(recipe)
+    task = BatchTask(recipe, store=dict(store or {}))
+    if listener is not None:
+        listener.start(batch)
+    advance = None if listener is None else listener.advance
+    try:
+        result.batch = run_batch(
+            batch, task, workers=workers, scheduler=result.scheduler, on_outcome=advance
+        )
+    finally:
+        if listener is not None:
+            listener.stop()
+    if store is not None:
+        for record in result.records:
+            store.update(record.tuned)
+        store.save()
+    if report is not None:
+        document = report_document(
+            recipe, result.batch, threads=result.threads, single=batch.single
+        )
+        write_report(report, document)
+        result.report = report
+
+
+def _store(recipe: Recipe) -> Any:
+    """The disk store of autotuning choices, when this run autotunes (loaded once)."""
+    if not recipe.autotune:
+        return None
+    from imconv.tuning import DiskStore
+
+    return DiskStore()
