@@ -26,38 +26,50 @@ Writing: the suffix picks the format; bit depth and mode are kept where the form
 overwritten without ``overwrite=True``, and the input never is.
 """
 
+from ._canvas import Canvas
 from ._formats import SUPPORTED_SUFFIXES, OutputPlan, plan_output
 from ._picture import MODES, Picture, channels_to_mode, max_value_of
 from ._read import check_max_pixels, read_image
+from ._source import Probe, Source, open_image, probe
 from ._values import (
     RangeRule,
     default_rule,
+    finite_bounds,
     map_range,
     montage,
     premultiply,
     quantize,
+    transform_range,
     unpremultiply,
 )
-from ._write import DEFAULT_QUALITY, check_quality, write_atomic, write_image
+from ._write import DEFAULT_QUALITY, check_quality, save_canvas, write_atomic, write_image
 
 __all__ = [
     "DEFAULT_QUALITY",
+    "Canvas",
     "MODES",
     "SUPPORTED_SUFFIXES",
     "OutputPlan",
     "Picture",
+    "Probe",
     "RangeRule",
+    "Source",
     "channels_to_mode",
     "check_max_pixels",
     "check_quality",
     "default_rule",
+    "finite_bounds",
     "map_range",
     "max_value_of",
     "montage",
+    "open_image",
     "plan_output",
     "premultiply",
+    "probe",
     "quantize",
     "read_image",
+    "transform_range",
+    "save_canvas",
     "unpremultiply",
     "write_atomic",
     "write_image",

@@ -14,10 +14,12 @@ from imconv.errors import InvalidParameterError, ShapeError
 __all__ = [
     "RangeRule",
     "default_rule",
+    "finite_bounds",
     "map_range",
     "montage",
     "premultiply",
     "quantize",
+    "transform_range",
     "unpremultiply",
 ]
 
@@ -86,27 +88,46 @@ def _clip(values: np.ndarray, max_value: float) -> np.ndarray:
     return np.clip(finite, 0.0, max_value, out=finite)
 
 
-def _rescale(values: np.ndarray, max_value: float) -> np.ndarray:
-    """Stretch the finite min..max of ``values`` to ``0..max_value`` (constant data -> 0)."""
+def finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
+    """The finite minimum and maximum of ``values`` (None when nothing is finite)."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
+        return None
+    return float(finite.min()), float(finite.max())
+
+
+def _rescale(
+    values: np.ndarray, max_value: float, bounds: tuple[float, float] | None = None
+) -> np.ndarray:
+    """Stretch ``bounds`` (default: the finite min..max of ``values``) to ``0..max_value``
+    (constant data -> 0)."""
+    bounds = finite_bounds(values) if bounds is None else bounds
+    if bounds is None:
         return np.zeros_like(values)
-    low, high = float(finite.min()), float(finite.max())
+    low, high = bounds
     if high <= low:
         return np.where(np.isposinf(values), max_value, 0.0).astype(values.dtype)
-    return (values - low) * (max_value / (high - low))
+    return (values - values.dtype.type(low)) * values.dtype.type(max_value / (high - low))
 
 
-def _unbounded(values: np.ndarray, rule: RangeRule) -> np.ndarray:
+def _unbounded(
+    values: np.ndarray, rule: RangeRule, bounds: tuple[float, float] | None
+) -> np.ndarray:
     """The range rules for raw float outputs: only ``abs`` and ``rescale`` (to 0..1) act."""
     if rule is RangeRule.ABS:
         return np.abs(values)
     if rule is RangeRule.RESCALE:
-        return _clip(_rescale(values, 1.0), 1.0)
+        return _clip(_rescale(values, 1.0, bounds), 1.0)
     return values.copy()
 
 
-def map_range(values: Any, *, rule: RangeRule | str, max_value: float | None) -> np.ndarray:
+def map_range(
+    values: Any,
+    *,
+    rule: RangeRule | str,
+    max_value: float | None,
+    bounds: tuple[float, float] | None = None,
+) -> np.ndarray:
     """Bring filtered values into ``[0, max_value]`` by a range rule.
 
     Parameters
@@ -121,6 +142,9 @@ def map_range(values: Any, *, rule: RangeRule | str, max_value: float | None) ->
         as they are, except that ``abs`` takes the absolute value and ``rescale`` maps to
         ``0..1``; to write such a picture into an integer format, pass that format's range,
         ``plan_output(destination, ...).max_value``, instead.
+    bounds
+        For ``rescale``: the ``(min, max)`` to stretch (a band of an image passes the
+        whole image's, :func:`finite_bounds` of every band); default the values' own.
 
     Returns
     -------
@@ -152,16 +176,41 @@ def map_range(values: Any, *, rule: RangeRule | str, max_value: float | None) ->
     """
     rule = parse_choice(RangeRule, rule, "rule")
     if max_value is None:
-        return _unbounded(_float(values), rule)
-    top = _check_max_value(max_value)
+        return _unbounded(_float(values), rule, bounds)
     data = _float(values)
+    return _clip(
+        transform_range(data, rule=rule, max_value=max_value, bounds=bounds), float(max_value)
+    )
+
+
+def transform_range(
+    values: np.ndarray,
+    *,
+    rule: RangeRule,
+    max_value: float,
+    bounds: tuple[float, float] | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """A range rule's transform of float ``values`` without the final clip: ``abs``,
+    ``offset`` or ``rescale`` (``clip`` returns ``values`` itself). With ``out`` (which may
+    be ``values``) it is written there. Storing the result in an integer image clips it
+    (:class:`~imconv.images.Canvas` does), so the clip is done once, as values are rounded.
+    """
+    top = _check_max_value(max_value)
     if rule is RangeRule.ABS:
-        data = np.abs(data)
-    elif rule is RangeRule.OFFSET:
-        data = data + data.dtype.type(top / 2)
-    elif rule is RangeRule.RESCALE:
-        data = _rescale(data, top)
-    return _clip(data, top)
+        return np.abs(values, out=out)
+    if rule is RangeRule.OFFSET:
+        return np.add(values, values.dtype.type(top / 2), out=out)
+    if rule is RangeRule.RESCALE:
+        scaled = _rescale(values, top, bounds)
+        if out is None:
+            return scaled
+        out[...] = scaled
+        return out
+    if out is None or out is values:
+        return values
+    np.copyto(out, values)
+    return out
 
 
 def quantize(values: Any, *, max_value: float) -> np.ndarray:

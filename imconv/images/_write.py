@@ -8,27 +8,25 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-from PIL import Image
 
 from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError, OutputExistsError
 
-from ._formats import OutputPlan, carries_metadata, plan_output, takes_quality
-from ._picture import Picture, icc_fits
+from ._canvas import Canvas
+from ._formats import OutputPlan, plan_output
+from ._picture import Picture
 from ._values import montage as _tile
-from ._values import quantize
 
-__all__ = ["DEFAULT_QUALITY", "check_quality", "write_atomic", "write_image"]
+__all__ = ["DEFAULT_QUALITY", "check_quality", "save_canvas", "write_atomic", "write_image"]
 
 #: JPEG and WebP quality when none is given (Pillow's own default, 75, visibly softens edges).
 DEFAULT_QUALITY = 95
 
 _ENCODE_ERRORS = (OSError, ValueError, KeyError, TypeError)
-_INT32 = np.iinfo(np.int32)
 _DTYPE_MODES = {np.dtype(np.uint16): "I;16", np.dtype(np.int32): "I"}
 
 
@@ -61,66 +59,6 @@ def check_quality(quality: Any) -> int:
     if not 1 <= quality <= 100:
         raise InvalidParameterError("quality", quality, "an integer from 1 to 100")
     return int(quality)
-
-
-def _colour_and_alpha(picture: Picture, plan: OutputPlan) -> tuple[np.ndarray, np.ndarray | None]:
-    """Scaled colour samples and alpha in 0..1 (a fourth channel counts as alpha)."""
-    colour = picture.pixels
-    if colour.ndim == 3 and colour.shape[2] == 1:
-        colour = colour[..., 0]
-    alpha = picture.alpha
-    if alpha is None and colour.ndim == 3 and colour.shape[2] == 4:
-        colour, alpha = colour[..., :3], colour[..., 3] * np.float32(plan.scale / 255.0)
-    if plan.scale != 1.0:
-        colour = colour * np.float32(plan.scale)
-    if alpha is not None:
-        alpha = np.clip(np.nan_to_num(alpha), 0.0, 1.0)
-    return colour, alpha
-
-
-def _stored(samples: np.ndarray, plan: OutputPlan) -> np.ndarray:
-    """Samples in the dtype of the plan's mode: clipped and rounded for integer modes."""
-    if plan.mode == "F":
-        return samples.astype(np.float32)
-    if plan.mode == "I":
-        finite = np.nan_to_num(samples.astype(np.float64), nan=0.0)
-        return np.rint(np.clip(finite, _INT32.min, _INT32.max)).astype(np.int32)
-    return quantize(samples, max_value=plan.max_value or 255.0)
-
-
-def _to_pillow(picture: Picture, plan: OutputPlan) -> Image.Image:
-    """The Pillow image stored for ``picture`` under ``plan``."""
-    colour, alpha = _colour_and_alpha(picture, plan)
-    if alpha is not None and plan.flatten:
-        weight = alpha[..., None] if colour.ndim == 3 else alpha
-        top = np.float32(plan.max_value or 255.0)
-        colour = colour * weight + top * (1 - weight)
-    samples = _stored(colour, plan)
-    if plan.alpha and alpha is not None:
-        plane = quantize(alpha * 255.0, max_value=255.0)
-        samples = np.dstack([samples, plane])
-    return Image.fromarray(np.ascontiguousarray(samples))
-
-
-def _save(picture: Picture, plan: OutputPlan, stream: IO[bytes], quality: int) -> None:
-    """Encode ``picture`` into ``stream`` according to ``plan``."""
-    if plan.format == "NPY":
-        np.save(stream, picture.pixels, allow_pickle=False)
-        return
-    if plan.pages:
-        channels = np.moveaxis(picture.pixels, -1, 0)
-        pages = [Image.fromarray(np.ascontiguousarray(page)) for page in channels]
-        pages[0].save(stream, format="TIFF", save_all=True, append_images=pages[1:])
-        return
-    options: dict[str, Any] = {}
-    if carries_metadata(plan.format):
-        if icc_fits(picture.icc_profile, plan.mode):
-            options["icc_profile"] = picture.icc_profile
-        if picture.exif:
-            options["exif"] = picture.exif
-    if takes_quality(plan.format):
-        options["quality"] = quality
-    _to_pillow(picture, plan).save(stream, format=plan.format, **options)
 
 
 def _file_mode(path: Path) -> int:
@@ -199,21 +137,55 @@ def _check_destination(path: Path, inputs: list[Path], *, overwrite: bool) -> No
         )
 
 
-def _encoder(
-    picture: Picture, plan: OutputPlan, name: str, quality: int
-) -> Callable[[IO[bytes]], None]:
-    """A function encoding ``picture`` into a stream; encoder failures become ImageWriteError."""
+def _encoder(canvas: Canvas, name: str, quality: int) -> Callable[[IO[bytes]], None]:
+    """A function encoding ``canvas`` into a stream; encoder failures become ImageWriteError."""
 
     def encode(stream: IO[bytes]) -> None:
         try:
-            _save(picture, plan, stream, quality)
+            canvas.encode(stream, quality=quality)
         except ImconvError:
             raise
         except _ENCODE_ERRORS as error:
             detail = " ".join(str(error).split()) or type(error).__name__
-            raise ImageWriteError(f"cannot write {name}: {plan.format} ({detail})") from error
+            raise ImageWriteError(
+                f"cannot write {name}: {canvas.plan.format} ({detail})"
+            ) from error
 
     return encode
+
+
+def save_canvas(
+    canvas: Canvas,
+    destination: str | Path | IO[bytes],
+    *,
+    quality: int | None = None,
+    overwrite: bool = False,
+    inputs: Sequence[Path] = (),
+) -> None:
+    """Encode a filled :class:`Canvas` to a file (atomically) or to a stream (``"-"``).
+
+    Raises
+    ------
+    OutputExistsError
+        The output exists and ``overwrite`` is false, or it is one of ``inputs``.
+    ImageWriteError
+        A missing or unwritable folder, or an encoder failure; no file is left behind.
+    """
+    level = check_quality(quality)
+    if isinstance(destination, Path) or (isinstance(destination, str) and destination != "-"):
+        path = Path(destination)
+        _check_destination(path, list(inputs), overwrite=overwrite)
+        write_atomic(path, _encoder(canvas, repr(str(path)), level))
+        return
+    stream = sys.stdout.buffer if isinstance(destination, str) else destination
+    if not hasattr(stream, "write"):
+        raise InvalidParameterError(
+            "destination", destination, "a path, '-' or a binary file object"
+        )
+    buffer = io.BytesIO()
+    _encoder(canvas, "<stdout>", level)(buffer)
+    stream.write(buffer.getvalue())
+    stream.flush()
 
 
 def write_image(
@@ -274,24 +246,14 @@ def write_image(
     picture = _as_picture(image, like, alpha)
     if montage:
         picture = _montage_of(picture)
-    level = check_quality(quality)
-    if isinstance(destination, Path) or (isinstance(destination, str) and destination != "-"):
-        path = Path(destination)
-        plan = plan_output(
-            path, channels=picture.channels, alpha=picture.has_alpha, mode=picture.mode
-        )
-        inputs = [p.source for p in (picture, like) if p is not None and p.source is not None]
-        _check_destination(path, inputs, overwrite=overwrite)
-        write_atomic(path, _encoder(picture, plan, repr(str(path)), level))
-        return plan
-    stream = sys.stdout.buffer if isinstance(destination, str) else destination
-    if not hasattr(stream, "write"):
-        raise InvalidParameterError(
-            "destination", destination, "a path, '-' or a binary file object"
-        )
-    plan = plan_output("-", channels=picture.channels, alpha=picture.has_alpha, mode=picture.mode)
-    buffer = io.BytesIO()
-    _encoder(picture, plan, "<stdout>", level)(buffer)
-    stream.write(buffer.getvalue())
-    stream.flush()
+    plan = plan_output(destination if not hasattr(destination, "write") else "-",
+                       channels=picture.channels, alpha=picture.has_alpha,
+                       mode=picture.mode)  # fmt: skip
+    canvas = Canvas(plan, height=picture.height, width=picture.width,
+                    channels=picture.channels, icc_profile=picture.icc_profile,
+                    exif=picture.exif)  # fmt: skip
+    pixels = picture.pixels if picture.pixels.ndim == 3 else picture.pixels[..., np.newaxis]
+    canvas.put(0, pixels, picture.alpha)
+    inputs = [p.source for p in (picture, like) if p is not None and p.source is not None]
+    save_canvas(canvas, destination, quality=quality, overwrite=overwrite, inputs=inputs)
     return plan

@@ -1,11 +1,13 @@
 """One image through a recipe: plan the chain once per geometry, then read, filter, write.
 
 :class:`Recipe` says what to do to every image (kernels, engine options, output settings),
-:class:`Planner` keeps the engine plans of each step per image geometry, and
-:func:`process_file` takes one file from decode to encode, recording each stage in an
-:class:`ImageRecord`. No terminal code and no batch logic here.
+:class:`Planner` keeps the engine plans of each step per image geometry, :class:`Chain`
+runs the steps band by band, and :func:`process_file` streams one file from decode to
+encode, recording each stage in an :class:`ImageRecord`. No terminal code and no batch
+logic here.
 """
 
+from ._chain import Chain
 from ._image import PlannedStep, filter_pixels, plan_image, process_file
 from ._recipe import PHOTO_OPTIONS, AlphaRule, OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
@@ -14,6 +16,7 @@ from ._steps import Planner, StepPlans, delta_like
 __all__ = [
     "PHOTO_OPTIONS",
     "AlphaRule",
+    "Chain",
     "ImageRecord",
     "OutputSettings",
     "PlannedStep",

@@ -1,27 +1,44 @@
-"""One image through a recipe: read, prepare, every step, alpha, map, write; timed by stage.
+"""One image through a recipe, streamed in bands from decode to encode.
 
-``read -> prepare -> step 1 ... step n -> alpha -> map -> write``: the image is read,
-colour premultiplied by alpha when alpha goes through the kernels, each step runs its
-plans (recording the algorithm and why), the result is mapped to the output range and
-written atomically. No terminal code: :mod:`imconv.report` renders the records.
+``read -> (prepare -> step 1 ... step n -> alpha -> map) per band -> write``: the image is
+decoded once (its samples stay in their own type), then for each band of output rows the
+input rows it needs are cut from the decoded image, colour is premultiplied by alpha when
+alpha goes through the kernels, every step runs on the band (:class:`Chain`), alpha is
+resampled or divided out, the range rule maps the band and it is stored, rounded, in the
+output image (:class:`~imconv.images.Canvas`), which is encoded once at the end. No
+full-size float copy exists: memory is the decoded input, the output, and a few bands.
+
+Two cases need the whole result first: ``rescale`` maps the chain's global minimum and
+maximum (a first pass over the bands finds them, a second maps: the steps run twice), and
+a ``montage`` of a bank's maps rescales each map on its own (a float result is kept). Times
+are recorded by stage (the bands' times summed) in the :class:`ImageRecord`.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from imconv import images
+from imconv.choices import Algorithm, Padding
+from imconv.images import RangeRule, Source
 
+from ._chain import Chain
 from ._recipe import Recipe
-from ._record import ImageRecord
+from ._record import ImageRecord, StageTime
 from ._steps import Planner, StepPlans
+
+# Rows per band of the first pass over the input for ``mean`` padding's channel means.
+MEAN_ROWS = 256
 
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """What ``--dry-run`` says of one step: its name, shapes, and the plan of its first part."""
+    """What ``--dry-run`` says of one step: its name, shapes, and its plans."""
 
     name: str
     input_shape: tuple[int, ...]
@@ -29,62 +46,186 @@ class PlannedStep:
     plans: StepPlans
 
 
-def _verified(steps: StepPlans, pixels: np.ndarray, result: np.ndarray) -> str:
-    """``verify``: the step's result against ``direct`` on a band, as a sentence."""
-    if steps.kernel.is_set:
-        return "not verified (a kernel set)"
-    error = steps.first.verify(pixels, result)
-    return f"verified against direct: max error {error:.2g} of max|y|"
-
-
-def filter_pixels(
-    pixels: np.ndarray,
-    recipe: Recipe,
-    planner: Planner,
-    record: ImageRecord,
-    *,
-    alpha: bool = False,
-    timed: bool = True,
-) -> np.ndarray:
-    """Run every step on ``pixels`` (``(H, W)`` or ``(H, W, C)``); return ``(H', W', C')``.
-
-    ``alpha`` runs the steps' delta kernels instead (alpha resampled, values kept);
-    ``timed`` records a stage per step.
-    """
-    result = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
-    for index, kernel in enumerate(recipe.kernels):
-        steps = planner.step(index, result.shape, result.dtype, alpha=alpha)
-        record.tuned.update(steps.tuned())
-        if not timed:
-            result = steps.run(result)
-            continue
-        with record.stage(f"step {index + 1}: {kernel.name}") as timing:
-            filtered = steps.run(result)
-            timing.algorithm, timing.reason = steps.describe()
-            if recipe.verify:
-                timing.reason = f"{timing.reason}; {_verified(steps, result, filtered)}"
-        result = filtered
-    return result
-
-
 def plan_image(source: str, recipe: Recipe) -> list[PlannedStep]:
-    """Plan every step for the image at ``source`` without computing anything.
+    """Plan every step for the image at ``source`` from its header; nothing is decoded.
 
     Choices come from the cost model (autotuning would have to run the candidates).
     """
-    picture = images.read_image(source, max_pixels=recipe.output.max_pixels)
-    shape = picture.pixels.shape if picture.pixels.ndim == 3 else (*picture.pixels.shape, 1)
+    probed = images.probe(source, max_pixels=recipe.output.max_pixels)
+    shape = (probed.height, probed.width, probed.channels)
     planner = Planner(replace(recipe, autotune=False))
     planned = []
     for index, kernel in enumerate(recipe.kernels):
-        steps = planner.step(index, shape, np.dtype(np.float32))
+        dtype = np.dtype(np.uint8 if index == 0 else np.float32)
+        steps = planner.step(index, shape, dtype)
         planned.append(PlannedStep(kernel.name, shape, steps.output_shape, steps))
         shape = steps.output_shape
     return planned
 
 
+class Clock:
+    """Seconds per stage, summed over the bands, in the order stages were named."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.seconds = dict.fromkeys(names, 0.0)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - began
+
+
+class _Stream:
+    """What every band of one image shares: the source, the chains, the padding's fill."""
+
+    def __init__(self, source: Source, recipe: Recipe, planner: Planner) -> None:
+        self.source, self.recipe = source, recipe
+        self.through = source.has_alpha and recipe.filters_alpha()
+        height, width, channels = source.shape
+        dtype = np.dtype(np.float32) if self.through else source.dtype
+        self.chain = Chain.make(planner, (height, width, channels + self.through), dtype)
+        self.alpha: Chain | None = None
+        if source.has_alpha and not self.through:
+            self.alpha = Chain.make(planner, (height, width, 1), np.dtype(np.float32), alpha=True)
+        self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
+        self.fill = self._fill()
+        self.checked: dict[int, str] = {}
+
+    def read(self, indices: np.ndarray) -> np.ndarray:
+        """Input rows as the first step reads them: colour premultiplied when alpha goes
+        through (alpha then the last channel)."""
+        colour, alpha = self.source.rows(indices)
+        if not self.through:
+            return colour
+        weight = alpha.astype(np.float32) * np.float32(1 / 255)
+        prepared = np.empty((*colour.shape[:2], colour.shape[2] + 1), dtype=np.float32)
+        np.multiply(colour, weight[..., np.newaxis], out=prepared[..., :-1])
+        prepared[..., -1] = weight
+        return prepared
+
+    def read_alpha(self, indices: np.ndarray) -> np.ndarray:
+        """Alpha rows in 0..1, ``(n, W, 1)``."""
+        _, alpha = self.source.rows(indices)
+        return (alpha.astype(np.float32) * np.float32(1 / 255))[..., np.newaxis]
+
+    def _fill(self) -> np.ndarray | None:
+        """``mean`` padding of a banded first step: the channel means of its whole input."""
+        if self.recipe.options.padding is not Padding.MEAN or not self.chain.banded:
+            return None
+        height = self.source.height
+        total = 0.0
+        for start in range(0, height, MEAN_ROWS):
+            band = self.read(np.arange(start, min(start + MEAN_ROWS, height)))
+            total = total + band.sum(axis=(0, 1), dtype=np.float64)
+        means = np.asarray(total) / (height * self.source.width)
+        return means.astype(self.chain.links[0].first.spec.dtype)
+
+    def _check(
+        self,
+        index: int,
+        link: StepPlans,
+        block: np.ndarray,
+        rows: np.ndarray | None,
+        first: int,
+        last: int,
+        made: np.ndarray,
+    ) -> None:
+        """``verify``: a step's first band against ``direct``, once per step."""
+        if index in self.checked:
+            return
+        if link.kernel.is_set:
+            self.checked[index] = "not verified (a kernel set)"
+            return
+        given = self.fill if index == 0 else None
+        direct = link.first.with_algorithm(Algorithm.DIRECT)
+        reference = direct.run_band(block, first, last, rows=rows, fill=given)
+        scale = float(np.max(np.abs(reference))) or 1.0
+        error = float(np.max(np.abs(made - reference))) / scale
+        self.checked[index] = f"verified against direct: max error {error:.2g} of max|y|"
+
+    def band(self, start: int, stop: int, clock: Clock) -> tuple[np.ndarray, np.ndarray | None]:
+        """Output rows ``start:stop``: straight colour, and alpha in 0..1 (or None)."""
+
+        def read(rows: np.ndarray) -> np.ndarray:
+            with clock("prepare"):
+                return self.read(rows)
+
+        seconds = [0.0] * len(self.steps)
+        check = self._check if self.recipe.verify else None
+        result = self.chain.run(read, start, stop, fill=self.fill, seconds=seconds, check=check)
+        for name, spent in zip(self.steps, seconds, strict=True):
+            clock.seconds[name] += spent
+        with clock("alpha"):
+            if self.through:
+                alpha = np.clip(result[..., -1], 0, 1)
+                return images.unpremultiply(result[..., :-1], alpha), alpha
+            if self.alpha is None:
+                return result, None
+            resampled = self.alpha.run(self.read_alpha, start, stop)
+            return result, np.clip(resampled[..., 0], 0, 1)
+
+    def stages(self, clock: Clock) -> list[StageTime]:
+        """The clock's stages, each step with its algorithm and why (and ``verify``'s word)."""
+        found = []
+        for name, seconds in clock.seconds.items():
+            if name == "alpha" and not self.source.has_alpha:
+                continue
+            timing = StageTime(name, seconds)
+            if name in self.steps:
+                index = self.steps.index(name)
+                timing.algorithm, timing.reason = self.chain.links[index].describe()
+                if index in self.checked:
+                    timing.reason = f"{timing.reason}; {self.checked[index]}"
+            found.append(timing)
+        return found
+
+    def tuned(self) -> dict[str, str]:
+        """The autotuning measurements the chains' plans made."""
+        links = [*self.chain.links, *(self.alpha.links if self.alpha else ())]
+        return {key: value for link in links for key, value in link.tuned().items()}
+
+
+def filter_pixels(
+    pixels: np.ndarray, recipe: Recipe, planner: Planner, record: ImageRecord
+) -> np.ndarray:
+    """Run every step on ``pixels`` (``(H, W)`` or ``(H, W, C)``), in bands; ``(H', W', C')``.
+
+    Each step is a stage of ``record`` (its bands' times summed).
+    """
+    data = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
+    chain = Chain.make(planner, data.shape, data.dtype)
+    seconds = [0.0] * len(chain.links)
+
+    def read(rows: np.ndarray) -> np.ndarray:
+        return data[rows]
+
+    parts = [chain.run(read, start, stop, seconds=seconds) for start, stop in chain.bands()]
+    for index, (kernel, link) in enumerate(zip(recipe.kernels, chain.links, strict=True)):
+        algorithm, reason = link.describe()
+        name = f"step {index + 1}: {kernel.name}"
+        record.stages.append(StageTime(name, seconds[index], algorithm, reason))
+        record.tuned.update(link.tuned())
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _bounds(
+    stream: _Stream, bands: list[tuple[int, int]], clock: Clock
+) -> tuple[float, float] | None:
+    """The finite minimum and maximum of the whole result (a first pass over the bands)."""
+    low, high = np.inf, -np.inf
+    for start, stop in bands:
+        colour, _ = stream.band(start, stop, clock)
+        found = images.finite_bounds(colour)
+        if found is not None:
+            low, high = min(low, found[0]), max(high, found[1])
+    return (low, high) if low <= high else None
+
+
 def process_file(source: str, destination: str, recipe: Recipe, planner: Planner) -> ImageRecord:
-    """Read ``source``, run the recipe's steps, map the range, write ``destination``.
+    """Read ``source``, run the recipe band by band, write ``destination``.
 
     ``planner`` keeps the plans of each step and image geometry (across the files of a
     batch); the record says what each stage took and what the plans decided.
@@ -92,49 +233,64 @@ def process_file(source: str, destination: str, recipe: Recipe, planner: Planner
     settings = recipe.output
     record = ImageRecord(source, output=destination)
     with record.stage("read"):
-        picture = images.read_image(source, max_pixels=settings.max_pixels)
-    pixels, alpha = picture.pixels, picture.alpha
-    record.height, record.width = pixels.shape[:2]
-    record.channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    record.mode, record.notes = picture.mode, picture.notes
-    through = alpha is not None and recipe.filters_alpha()
-    with record.stage("prepare"):
-        if through:
-            pixels = images.premultiply(pixels, alpha)
-    result = filter_pixels(pixels, recipe, planner, record)
-    if alpha is not None:
-        with record.stage("alpha"):
-            filtered = filter_pixels(alpha, recipe, planner, record, alpha=not through, timed=False)
-            alpha = np.clip(filtered[..., 0], 0, 1)
-            if through:
-                result = images.unpremultiply(result, alpha)
-    channels = result.shape[-1]
-    # A montage of several maps is one grey image, and montage() rescales each map itself.
+        image = images.open_image(source, max_pixels=settings.max_pixels)
+    try:
+        record.height, record.width, record.channels = image.shape
+        record.mode, record.notes = image.mode, image.notes
+        stream = _Stream(image, recipe, planner)
+        canvas, clock = _write_bands(stream, record, destination)
+        record.stages += stream.stages(clock)
+        record.tuned.update(stream.tuned())
+        with record.stage("write"):
+            inputs = [image.path] if image.path else []
+            images.save_canvas(canvas, destination, quality=settings.quality,
+                               overwrite=settings.overwrite, inputs=inputs)  # fmt: skip
+    finally:
+        image.close()
+    return record
+
+
+def _write_bands(
+    stream: _Stream, record: ImageRecord, destination: str
+) -> tuple[images.Canvas, Clock]:
+    """Every band through the chain, mapped and stored in the output image; the stages'
+    times."""
+    recipe, image = stream.recipe, stream.source
+    settings = recipe.output
+    height, width, channels = stream.chain.output_shape
+    channels -= stream.through  # alpha went through as the last channel
+    record.output_shape = (height, width, channels)
     tiled = settings.montage and channels > 1
-    output = images.plan_output(
-        destination,
-        channels=1 if tiled else channels,
-        alpha=alpha is not None and not tiled,
-        mode="L" if tiled else picture.mode,
-    )
+    plan = images.plan_output(destination, channels=1 if tiled else channels,
+                              alpha=image.has_alpha and not tiled,
+                              mode="L" if tiled else image.mode)  # fmt: skip
     # The range to map into: the picture's own (8/16-bit), else the output's; none for
     # outputs that store floats (.npy, float TIFF), which get the raw result.
-    top = None if output.max_value is None or tiled else (picture.max_value or output.max_value)
+    top = None if plan.max_value is None or tiled else (image.max_value or plan.max_value)
     rule = settings.range_rule or images.default_rule(recipe.zero_sum)
-    record.range_rule, record.output_shape = str(rule), result.shape
-    with record.stage("map"):
-        if top is not None or settings.range_rule is not None:
-            result = images.map_range(result, rule=rule, max_value=top)
-        else:
-            record.range_rule = "none"
-    with record.stage("write"):
-        images.write_image(
-            result[..., 0] if channels == 1 else result,
-            destination,
-            like=picture,
-            alpha=alpha,
-            quality=settings.quality,
-            overwrite=settings.overwrite,
-            montage=settings.montage,
-        )
-    return record
+    mapped = not tiled and (top is not None or settings.range_rule is not None)
+    record.range_rule = str(rule) if mapped else "none"
+    clock = Clock(["prepare", *stream.steps, "alpha", "map"])
+    bands = stream.chain.bands()
+    bounds = _bounds(stream, bands, clock) if mapped and rule is RangeRule.RESCALE else None
+    if tiled:  # each map rescaled on its own: the whole float result first
+        whole = np.empty((height, width, channels), np.float32)
+        for start, stop in bands:
+            whole[start:stop] = stream.band(start, stop, clock)[0]
+        with clock("map"):
+            sheet = images.montage(whole)
+            canvas = images.Canvas(plan, height=sheet.shape[0], width=sheet.shape[1], channels=1)
+            canvas.put(0, sheet[..., np.newaxis])
+        return canvas, clock
+    canvas = images.Canvas(plan, height=height, width=width, channels=channels,
+                           icc_profile=image.icc_profile, exif=image.exif)  # fmt: skip
+    for start, stop in bands:
+        colour, alpha = stream.band(start, stop, clock)
+        with clock("map"):
+            if mapped and top is None:  # floats stored raw: abs, or rescale to 0..1
+                colour = images.map_range(colour, rule=rule, max_value=None, bounds=bounds)
+            elif mapped:  # the canvas clips as it rounds: the rule's transform, in place
+                colour = images.transform_range(colour, rule=rule, max_value=top,
+                                                bounds=bounds, out=colour)  # fmt: skip
+            canvas.put(start, colour, alpha)
+    return canvas, clock

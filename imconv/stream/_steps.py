@@ -42,9 +42,20 @@ class StepPlans:
         """``(H', W', C')`` of the step's result."""
         return self.first.output_shape
 
-    def run(self, pixels: np.ndarray) -> np.ndarray:
-        """The step's result for the whole ``(H, W, C)`` input (a set's parts combined)."""
-        return self.kernel.combine_responses(part(pixels) for part in self.plans)
+    def run_band(
+        self,
+        block: np.ndarray,
+        start: int,
+        stop: int,
+        *,
+        rows: np.ndarray | None = None,
+        fill: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Output rows ``start:stop`` from a block of input rows (see
+        :meth:`imconv.engine.Plan.run_band`); a kernel set's parts combined."""
+        return self.kernel.combine_responses(
+            part.run_band(block, start, stop, rows=rows, fill=fill) for part in self.plans
+        )
 
     def describe(self) -> tuple[str, str]:
         """The algorithm and why, as the timing table shows them."""

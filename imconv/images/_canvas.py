@@ -1,0 +1,144 @@
+"""The output image, filled band by band in its stored type, then encoded once.
+
+A :class:`Canvas` holds the output as its file will store it: a Pillow image of the
+output mode (so encoding makes no other full-size copy), or for ``.npy`` and float TIFF
+pages a float32 array. Each band arrives as float samples in the picture's range, with
+alpha in 0..1, and is scaled, flattened over white where the format has no alpha, clipped
+and rounded once as it is stored (:func:`~imconv.images.plan_output` decides how), so
+integers never wrap and NaN becomes 0.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import numpy as np
+from PIL import Image
+
+from ._formats import OutputPlan, carries_metadata, takes_quality
+from ._picture import icc_fits
+
+__all__ = ["Canvas"]
+
+_INT32 = np.iinfo(np.int32)
+_INTEGERS = {255.0: np.uint8, 65535.0: np.uint16}
+# The type each Pillow mode stores a sample in.
+_STORED = {"L": np.uint8, "LA": np.uint8, "RGB": np.uint8, "RGBA": np.uint8,
+           "I;16": np.uint16, "I": np.int32, "F": np.float32}  # fmt: skip
+
+
+def store(samples: np.ndarray, dtype: Any, top: float | None, out: np.ndarray) -> np.ndarray:
+    """``samples`` as ``dtype`` in ``out``: clipped to ``[0, top]`` and rounded half to even
+    for unsigned integers (NaN becomes 0), clipped to int32 for ``I``, as is for floats."""
+    if dtype == np.float32:
+        np.copyto(out, samples, casting="same_kind")
+        return out
+    if dtype == np.int32:
+        finite = np.nan_to_num(samples.astype(np.float64), nan=0.0)
+        np.copyto(out, np.rint(np.clip(finite, _INT32.min, _INT32.max)), casting="unsafe")
+        return out
+    work = np.clip(samples, 0, top, dtype=np.float32)  # float32 holds every value exactly
+    lost = np.isnan(work)
+    if lost.any():
+        work[lost] = 0
+    np.rint(work, out=work)
+    np.copyto(out, work, casting="unsafe")
+    return out
+
+
+class Canvas:
+    """An output image of ``height`` x ``width`` with ``channels`` colour channels.
+
+    Parameters
+    ----------
+    plan
+        How the file stores the picture (:func:`~imconv.images.plan_output`).
+    height, width, channels
+        The result's size and colour channels (alpha not counted).
+    icc_profile, exif
+        Metadata written where the format carries it (the profile only when it fits).
+    """
+
+    def __init__(
+        self,
+        plan: OutputPlan,
+        *,
+        height: int,
+        width: int,
+        channels: int,
+        icc_profile: bytes | None = None,
+        exif: bytes | None = None,
+    ) -> None:
+        self.plan, self.height, self.width, self.channels = plan, height, width, channels
+        self.icc_profile, self.exif = icc_profile, exif
+        self.image: Image.Image | None = None
+        self.samples: np.ndarray | None = None
+        if plan.format == "NPY":
+            shape = (height, width) if channels == 1 else (height, width, channels)
+            self.samples = np.empty(shape, dtype=np.float32)
+        elif plan.pages:
+            self.samples = np.empty((channels, height, width), dtype=np.float32)
+
+    def put(self, start: int, colour: np.ndarray, alpha: np.ndarray | None = None) -> None:
+        """Store rows ``start:`` from float ``colour`` ``(n, W, C)`` and ``alpha`` ``(n, W)``."""
+        stop = start + colour.shape[0]
+        if self.plan.format == "NPY":
+            self.samples[start:stop] = colour[..., 0] if self.channels == 1 else colour
+            return
+        if self.plan.pages:
+            self.samples[:, start:stop] = np.moveaxis(colour, -1, 0)
+            return
+        band = Image.fromarray(self._stored(colour, alpha))  # the type gives the mode
+        if self.image is None and start == 0 and stop == self.height:
+            self.image = band  # the whole image at once: no second copy
+            return
+        if self.image is None:
+            self.image = Image.new(self.plan.mode, (self.width, self.height))
+        self.image.paste(band, (0, start))
+
+    def _stored(self, colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+        """One band as the output mode stores it: ``(n, W)`` or ``(n, W, bands)``."""
+        plan = self.plan
+        scale = np.float32(plan.scale)
+        if alpha is None and colour.shape[-1] == 4:  # a fourth channel is alpha
+            colour, alpha = colour[..., :3], colour[..., 3] * (scale / np.float32(255))
+        if colour.shape[-1] == 1:
+            colour = colour[..., 0]
+        if plan.scale != 1.0:
+            colour = colour * scale
+        if alpha is not None:
+            alpha = np.clip(np.nan_to_num(alpha), 0.0, 1.0)
+            if plan.flatten:
+                weight = alpha[..., None] if colour.ndim == 3 else alpha
+                top = np.float32(plan.max_value or 255.0)
+                colour = colour * weight + top * (1 - weight)
+        dtype = _STORED[plan.mode or "L"]
+        with_alpha = plan.alpha and alpha is not None
+        depth = (colour.shape[2] if colour.ndim == 3 else 1) + with_alpha
+        out = np.empty((*colour.shape[:2], depth) if depth > 1 else colour.shape[:2], dtype)
+        colours = out[..., :-1] if colour.ndim == 3 else out[..., 0]
+        store(colour, dtype, plan.max_value or 255.0, colours if with_alpha else out)
+        if with_alpha:
+            store(alpha * np.float32(255), np.uint8, 255.0, out[..., -1])
+        return out
+
+    def encode(self, stream: IO[bytes], *, quality: int) -> None:
+        """Write the file's bytes to ``stream`` in the plan's format."""
+        plan = self.plan
+        if plan.format == "NPY":
+            np.save(stream, self.samples, allow_pickle=False)
+            return
+        if plan.pages:
+            pages = [Image.fromarray(page) for page in self.samples]
+            pages[0].save(stream, format="TIFF", save_all=True, append_images=pages[1:])
+            return
+        options: dict[str, Any] = {}
+        if carries_metadata(plan.format):
+            if icc_fits(self.icc_profile, plan.mode):
+                options["icc_profile"] = self.icc_profile
+            if self.exif:
+                options["exif"] = self.exif
+        if takes_quality(plan.format):
+            options["quality"] = quality
+        image = self.image or Image.new(plan.mode, (self.width, self.height))
+        image.save(stream, format=plan.format, **options)
