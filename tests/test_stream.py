@@ -304,3 +304,23 @@ def test_a_stage_is_recorded_even_when_it_fails() -> None:
     with pytest.raises(ValueError, match="boom"), record.stage("read"):
         raise ValueError("boom")
     assert [s.stage for s in record.stages] == ["read"]
+
+
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_the_png_compress_level_changes_the_size_not_the_pixels(tmp_path: Path, level) -> None:
+    photo = small_image(tmp_path, size=(120, 90))
+    default = run(photo, tmp_path / "default.png", recipe("blur"))
+    assert default.output == str(tmp_path / "default.png")
+    run(photo, tmp_path / f"l{level}.png", recipe("blur"), compress_level=level)
+    np.testing.assert_array_equal(
+        read_pixels(tmp_path / f"l{level}.png"), read_pixels(tmp_path / "default.png")
+    )
+    sizes = {"default": (tmp_path / "default.png").stat().st_size,
+             level: (tmp_path / f"l{level}.png").stat().st_size}  # fmt: skip
+    if level == 0:
+        assert sizes[0] > sizes["default"]
+
+
+def test_the_compress_level_is_checked() -> None:
+    with pytest.raises(InvalidParameterError, match=r"compress_level must be an integer from 0"):
+        OutputSettings(compress_level=10)

@@ -183,3 +183,18 @@ def test_a_large_photo_in_default_bands_is_the_whole_image(tmp_path: Path, monke
     for kernel, algorithm in (("blur", "auto"), ("box:size=31", "fft"), ("sobel", "auto")):
         recipe = _recipe(kernel, algorithm=algorithm)
         _same(tmp_path, source, recipe, monkeypatch, rows="0", suffix=".png")
+
+
+@pytest.mark.parametrize(
+    ("mode", "photo", "depth"),
+    [("RGB", {"linear": True}, None), ("RGBA", {"linear": True}, "16"),
+     ("RGB", {"channels": "r,b"}, None), ("RGBA", {"channels": "g,a"}, None),
+     ("RGB", {"channels": "l"}, "16"), ("L", {"channels": "l", "linear": True}, None)],
+    ids=["linear", "linear-alpha-16", "r-b", "g-a", "luma-16", "grey-luma-linear"],
+)  # fmt: skip
+def test_photo_options_in_bands(mode: str, photo: dict, depth, tmp_path: Path, monkeypatch) -> None:
+    source = _image(tmp_path, mode)
+    for kernel, stride in (("sharpen", 1), ("gaussian:sigma=1.5", 2)):
+        base = _recipe(kernel, stride=stride)
+        recipe = replace(base, output=replace(base.output, depth=depth), **photo)
+        _same(tmp_path, source, recipe, monkeypatch, rows="4")

@@ -27,7 +27,8 @@ overwritten without ``overwrite=True``, and the input never is.
 """
 
 from ._canvas import Canvas
-from ._formats import SUPPORTED_SUFFIXES, OutputPlan, plan_output
+from ._colour import luma_chroma, rgb_from_luma_chroma, srgb_decode, srgb_encode
+from ._formats import DEPTHS, SUPPORTED_SUFFIXES, OutputPlan, plan_output
 from ._picture import MODES, Picture, channels_to_mode, max_value_of
 from ._read import check_max_pixels, read_image
 from ._source import Probe, Source, open_image, probe
@@ -42,23 +43,33 @@ from ._values import (
     transform_range,
     unpremultiply,
 )
-from ._write import DEFAULT_QUALITY, check_quality, save_canvas, write_atomic, write_image
+from ._write import (
+    DEFAULT_QUALITY,
+    check_compress_level,
+    check_quality,
+    save_canvas,
+    write_atomic,
+    write_image,
+)
 
 __all__ = [
     "DEFAULT_QUALITY",
-    "Canvas",
+    "DEPTHS",
     "MODES",
     "SUPPORTED_SUFFIXES",
+    "Canvas",
     "OutputPlan",
     "Picture",
     "Probe",
     "RangeRule",
     "Source",
     "channels_to_mode",
+    "check_compress_level",
     "check_max_pixels",
     "check_quality",
     "default_rule",
     "finite_bounds",
+    "luma_chroma",
     "map_range",
     "max_value_of",
     "montage",
@@ -68,8 +79,11 @@ __all__ = [
     "probe",
     "quantize",
     "read_image",
-    "transform_range",
+    "rgb_from_luma_chroma",
     "save_canvas",
+    "srgb_decode",
+    "srgb_encode",
+    "transform_range",
     "unpremultiply",
     "write_atomic",
     "write_image",

@@ -17,14 +17,18 @@ from PIL import Image
 
 from ._formats import OutputPlan, carries_metadata, takes_quality
 from ._picture import icc_fits
+from ._png import write_png
 
 __all__ = ["Canvas"]
 
 _INT32 = np.iinfo(np.int32)
 _INTEGERS = {255.0: np.uint8, 65535.0: np.uint16}
-# The type each Pillow mode stores a sample in.
+# The type each output mode stores a sample in.
 _STORED = {"L": np.uint8, "LA": np.uint8, "RGB": np.uint8, "RGBA": np.uint8,
-           "I;16": np.uint16, "I": np.int32, "F": np.float32}  # fmt: skip
+           "I;16": np.uint16, "I": np.int32, "F": np.float32,
+           "LA;16": np.uint16, "RGB;16": np.uint16, "RGBA;16": np.uint16}  # fmt: skip
+# 16-bit colour: kept as an array and written by imconv's own PNG writer.
+_DEEP_COLOUR = {"LA;16": 2, "RGB;16": 3, "RGBA;16": 4}
 
 
 def store(samples: np.ndarray, dtype: Any, top: float | None, out: np.ndarray) -> np.ndarray:
@@ -78,6 +82,8 @@ class Canvas:
             self.samples = np.empty(shape, dtype=np.float32)
         elif plan.pages:
             self.samples = np.empty((channels, height, width), dtype=np.float32)
+        elif plan.mode in _DEEP_COLOUR:
+            self.samples = np.empty((height, width, _DEEP_COLOUR[plan.mode]), dtype=np.uint16)
 
     def put(self, start: int, colour: np.ndarray, alpha: np.ndarray | None = None) -> None:
         """Store rows ``start:`` from float ``colour`` ``(n, W, C)`` and ``alpha`` ``(n, W)``."""
@@ -87,6 +93,10 @@ class Canvas:
             return
         if self.plan.pages:
             self.samples[:, start:stop] = np.moveaxis(colour, -1, 0)
+            return
+        if self.plan.mode in _DEEP_COLOUR:
+            stored = self._stored(colour, alpha)
+            self.samples[start:stop] = stored if stored.ndim == 3 else stored[..., None]
             return
         band = Image.fromarray(self._stored(colour, alpha))  # the type gives the mode
         if self.image is None and start == 0 and stop == self.height:
@@ -119,10 +129,11 @@ class Canvas:
         colours = out[..., :-1] if colour.ndim == 3 else out[..., 0]
         store(colour, dtype, plan.max_value or 255.0, colours if with_alpha else out)
         if with_alpha:
-            store(alpha * np.float32(255), np.uint8, 255.0, out[..., -1])
+            alpha_top = 65535.0 if dtype == np.uint16 else 255.0
+            store(alpha * np.float32(alpha_top), dtype, alpha_top, out[..., -1])
         return out
 
-    def encode(self, stream: IO[bytes], *, quality: int) -> None:
+    def encode(self, stream: IO[bytes], *, quality: int, compress_level: int | None = None) -> None:
         """Write the file's bytes to ``stream`` in the plan's format."""
         plan = self.plan
         if plan.format == "NPY":
@@ -132,6 +143,11 @@ class Canvas:
             pages = [Image.fromarray(page) for page in self.samples]
             pages[0].save(stream, format="TIFF", save_all=True, append_images=pages[1:])
             return
+        if plan.mode in _DEEP_COLOUR:
+            fits = icc_fits(self.icc_profile, plan.mode.split(";")[0])
+            write_png(stream, self.samples, icc_profile=self.icc_profile if fits else None,
+                      level=6 if compress_level is None else compress_level)  # fmt: skip
+            return
         options: dict[str, Any] = {}
         if carries_metadata(plan.format):
             if icc_fits(self.icc_profile, plan.mode):
@@ -140,5 +156,7 @@ class Canvas:
                 options["exif"] = self.exif
         if takes_quality(plan.format):
             options["quality"] = quality
+        if plan.format == "PNG" and compress_level is not None:
+            options["compress_level"] = compress_level
         image = self.image or Image.new(plan.mode, (self.width, self.height))
         image.save(stream, format=plan.format, **options)

@@ -10,7 +10,7 @@ from imconv.errors import ImageWriteError
 
 from ._picture import channels_to_mode, max_value_of
 
-__all__ = ["SUPPORTED_SUFFIXES", "OutputPlan", "plan_output"]
+__all__ = ["DEPTHS", "SUPPORTED_SUFFIXES", "OutputPlan", "plan_output"]
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,44 @@ def _deep_target(mode: str, fmt: _Format) -> str:
     return next(candidate for candidate in candidates if candidate in fmt.modes)
 
 
+#: Output depths: 8-bit, 16-bit and 32-bit float samples.
+DEPTHS = ("8", "16", "32f")
+# 16-bit colour, which only the PNG writer of imconv stores (Pillow cannot).
+_DEEP_COLOUR = {"LA": "LA;16", "RGB": "RGB;16", "RGBA": "RGBA;16"}
+
+
+def _with_depth(
+    destination: Any, fmt: _Format, wanted: str, mode: str, depth: str
+) -> tuple[_Format, str]:
+    """The format and target mode for an explicit output ``depth``, or ImageWriteError."""
+    name = str(destination)
+    if depth == "8":
+        return fmt, wanted
+    if depth == "16":
+        if wanted == "L" and "I;16" in fmt.modes:
+            return fmt, "I;16"
+        if wanted in _DEEP_COLOUR and fmt is _PNG:
+            return fmt, _DEEP_COLOUR[wanted]
+        raise ImageWriteError(
+            f"cannot write 16-bit {wanted} to {name!r}: {fmt.name} stores 16-bit "
+            + ("grey only" if "I;16" in fmt.modes else "samples in no mode imconv writes"),
+            hint="write .png (16-bit grey and colour) or .tiff/.pgm (16-bit grey)",
+        )
+    if fmt is not _TIFF:
+        raise ImageWriteError(
+            f"cannot write 32-bit float samples to {name!r}: {fmt.name} stores integers",
+            hint="write .tiff or .npy",
+        )
+    return fmt, "F"
+
+
 def plan_output(
-    destination: str | Path, *, channels: int, alpha: bool = False, mode: str = "L"
+    destination: str | Path,
+    *,
+    channels: int,
+    alpha: bool = False,
+    mode: str = "L",
+    depth: str | None = None,
 ) -> OutputPlan:
     """Decide the format, mode and scaling used to store a picture at ``destination``.
 
@@ -116,6 +152,10 @@ def plan_output(
         Whether a separate alpha plane comes with them.
     mode
         The picture's mode (:attr:`Picture.mode`), whose bit depth is kept where possible.
+    depth : {"8", "16", "32f"}, optional
+        The output's depth instead of the picture's: 16-bit grey in PNG, TIFF and PGM and
+        16-bit colour in PNG (written by imconv: Pillow stores no 16-bit colour), 32-bit
+        float in TIFF (a page per channel for colour) and ``.npy``.
 
     Returns
     -------
@@ -147,6 +187,14 @@ def plan_output(
     if fmt is _NPY:
         return OutputPlan("NPY", None, None)
     wanted = channels_to_mode(channels, alpha=alpha)
+    if depth is not None and wanted is not None:
+        fmt, target = _with_depth(destination, fmt, wanted, mode, depth)
+        if target == "F":
+            return OutputPlan("TIFF", "F", None, pages=wanted != "L")
+        source_max, target_max = max_value_of(mode), max_value_of(target)
+        scale = target_max / source_max if source_max and target_max else 1.0
+        has_alpha = target.startswith(("LA", "RGBA"))
+        return OutputPlan(fmt.name, target, target_max, scale, has_alpha)
     if wanted is None:
         if fmt is _TIFF:
             return OutputPlan("TIFF", "F", None, pages=True)

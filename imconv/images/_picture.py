@@ -24,6 +24,10 @@ _MAX_VALUES: dict[str, float | None] = {
     "I;16": 65535.0,
     "I": None,
     "F": None,
+    # 16-bit colour outputs (written by imconv's PNG writer; never read as such).
+    "LA;16": 65535.0,
+    "RGB;16": 65535.0,
+    "RGBA;16": 65535.0,
 }
 
 _KEEP: Any = object()

@@ -21,7 +21,14 @@ from ._formats import OutputPlan, plan_output
 from ._picture import Picture
 from ._values import montage as _tile
 
-__all__ = ["DEFAULT_QUALITY", "check_quality", "save_canvas", "write_atomic", "write_image"]
+__all__ = [
+    "DEFAULT_QUALITY",
+    "check_compress_level",
+    "check_quality",
+    "save_canvas",
+    "write_atomic",
+    "write_image",
+]
 
 #: JPEG and WebP quality when none is given (Pillow's own default, 75, visibly softens edges).
 DEFAULT_QUALITY = 95
@@ -48,6 +55,15 @@ def _montage_of(picture: Picture) -> Picture:
         return picture
     sheet = _tile(picture.pixels)
     return dataclasses.replace(picture, pixels=sheet, alpha=None, mode="L", icc_profile=None)
+
+
+def check_compress_level(level: Any) -> int | None:
+    """``level`` as an int in 0..9 (PNG's zlib effort; None: Pillow's default, 6)."""
+    if level is None:
+        return None
+    if isinstance(level, bool) or not isinstance(level, int | np.integer) or not 0 <= level <= 9:
+        raise InvalidParameterError("compress_level", level, "an integer from 0 to 9")
+    return int(level)
 
 
 def check_quality(quality: Any) -> int:
@@ -137,12 +153,14 @@ def _check_destination(path: Path, inputs: list[Path], *, overwrite: bool) -> No
         )
 
 
-def _encoder(canvas: Canvas, name: str, quality: int) -> Callable[[IO[bytes]], None]:
+def _encoder(
+    canvas: Canvas, name: str, quality: int, compress_level: int | None
+) -> Callable[[IO[bytes]], None]:
     """A function encoding ``canvas`` into a stream; encoder failures become ImageWriteError."""
 
     def encode(stream: IO[bytes]) -> None:
         try:
-            canvas.encode(stream, quality=quality)
+            canvas.encode(stream, quality=quality, compress_level=compress_level)
         except ImconvError:
             raise
         except _ENCODE_ERRORS as error:
@@ -159,6 +177,7 @@ def save_canvas(
     destination: str | Path | IO[bytes],
     *,
     quality: int | None = None,
+    compress_level: int | None = None,
     overwrite: bool = False,
     inputs: Sequence[Path] = (),
 ) -> None:
@@ -171,11 +190,11 @@ def save_canvas(
     ImageWriteError
         A missing or unwritable folder, or an encoder failure; no file is left behind.
     """
-    level = check_quality(quality)
+    level, effort = check_quality(quality), check_compress_level(compress_level)
     if isinstance(destination, Path) or (isinstance(destination, str) and destination != "-"):
         path = Path(destination)
         _check_destination(path, list(inputs), overwrite=overwrite)
-        write_atomic(path, _encoder(canvas, repr(str(path)), level))
+        write_atomic(path, _encoder(canvas, repr(str(path)), level, effort))
         return
     stream = sys.stdout.buffer if isinstance(destination, str) else destination
     if not hasattr(stream, "write"):
@@ -183,7 +202,7 @@ def save_canvas(
             "destination", destination, "a path, '-' or a binary file object"
         )
     buffer = io.BytesIO()
-    _encoder(canvas, "<stdout>", level)(buffer)
+    _encoder(canvas, "<stdout>", level, effort)(buffer)
     stream.write(buffer.getvalue())
     stream.flush()
 
@@ -195,6 +214,7 @@ def write_image(
     like: Picture | None = None,
     alpha: np.ndarray | None = None,
     quality: int | None = None,
+    compress_level: int | None = None,
     overwrite: bool = False,
     montage: bool = False,
 ) -> OutputPlan:
@@ -216,6 +236,8 @@ def write_image(
         alpha); None keeps the alpha of a :class:`Picture` and gives bare arrays none.
     quality
         1..100 for JPEG and WebP (default :data:`DEFAULT_QUALITY`); ignored by other formats.
+    compress_level
+        0..9, PNG's zlib effort (None: Pillow's default, 6); ignored by other formats.
     overwrite
         Replace an existing output. The input file itself is never replaced.
     montage
@@ -255,5 +277,6 @@ def write_image(
     pixels = picture.pixels if picture.pixels.ndim == 3 else picture.pixels[..., np.newaxis]
     canvas.put(0, pixels, picture.alpha)
     inputs = [p.source for p in (picture, like) if p is not None and p.source is not None]
-    save_canvas(canvas, destination, quality=quality, overwrite=overwrite, inputs=inputs)
+    save_canvas(canvas, destination, quality=quality, compress_level=compress_level,
+                overwrite=overwrite, inputs=inputs)  # fmt: skip
     return plan

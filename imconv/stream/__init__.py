@@ -9,14 +9,16 @@ logic here.
 
 from ._chain import Chain
 from ._image import PlannedStep, filter_pixels, plan_image, process_file
-from ._recipe import PHOTO_OPTIONS, AlphaRule, OutputSettings, Recipe
+from ._recipe import DEPTHS, PHOTO_OPTIONS, AlphaRule, Channels, OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
 from ._steps import Planner, StepPlans, delta_like
 
 __all__ = [
+    "DEPTHS",
     "PHOTO_OPTIONS",
     "AlphaRule",
     "Chain",
+    "Channels",
     "ImageRecord",
     "OutputSettings",
     "PlannedStep",

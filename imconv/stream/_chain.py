@@ -54,13 +54,14 @@ class Chain:
 
     @classmethod
     def make(
-        cls, planner: Planner, shape: tuple[int, ...], dtype: np.dtype, *, alpha: bool = False
+        cls, planner: Planner, shape: tuple[int, ...], dtype: np.dtype, *, resample: bool = False
     ) -> Chain:
-        """The chain of ``planner``'s recipe on ``(H, W, C)`` input of ``dtype`` (``alpha``:
-        the steps' delta kernels, which resample alpha without changing it)."""
+        """The chain of ``planner``'s recipe on ``(H, W, C)`` input of ``dtype``
+        (``resample``: the steps' delta kernels, which move samples to the output's
+        geometry without changing them)."""
         links = []
         for index in range(len(planner.recipe.kernels)):
-            link = planner.step(index, shape, dtype, alpha=alpha)
+            link = planner.step(index, shape, dtype, resample=resample)
             links.append(link)
             shape, dtype = link.output_shape, np.dtype(np.float32)
         padding = planner.recipe.options.padding

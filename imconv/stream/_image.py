@@ -30,6 +30,7 @@ from imconv.images import RangeRule, Source
 from ._chain import Chain
 from ._recipe import Recipe
 from ._record import ImageRecord, StageTime
+from ._routes import Routes
 from ._steps import Planner, StepPlans
 
 # Rows per band of the first pass over the input for ``mean`` padding's channel means.
@@ -79,37 +80,43 @@ class Clock:
 
 
 class _Stream:
-    """What every band of one image shares: the source, the chains, the padding's fill."""
+    """What every band of one image shares: its routes, the chains, the padding's fill."""
 
     def __init__(self, source: Source, recipe: Recipe, planner: Planner) -> None:
         self.source, self.recipe = source, recipe
-        self.through = source.has_alpha and recipe.filters_alpha()
-        height, width, channels = source.shape
-        dtype = np.dtype(np.float32) if self.through else source.dtype
-        self.chain = Chain.make(planner, (height, width, channels + self.through), dtype)
-        self.alpha: Chain | None = None
-        if source.has_alpha and not self.through:
-            self.alpha = Chain.make(planner, (height, width, 1), np.dtype(np.float32), alpha=True)
+        name = repr(str(source.path)) if source.path else "the image"
+        self.routes = routes = Routes.of(
+            recipe, source.channels, source.has_alpha, source.max_value, name
+        )
+        height, width = source.height, source.width
+        dtype = source.dtype if routes.plain else np.dtype(np.float32)
+        shape = (height, width, len(routes.filtered))
+        self.chain = Chain.make(planner, shape, dtype)
+        self.resample: Chain | None = None
+        if routes.resampled:
+            shape = (height, width, len(routes.resampled))
+            self.resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
         self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
+        self._last: tuple[bytes, np.ndarray] | None = None
         self.fill = self._fill()
         self.checked: dict[int, str] = {}
 
-    def read(self, indices: np.ndarray) -> np.ndarray:
-        """Input rows as the first step reads them: colour premultiplied when alpha goes
-        through (alpha then the last channel)."""
-        colour, alpha = self.source.rows(indices)
-        if not self.through:
-            return colour
-        weight = alpha.astype(np.float32) * np.float32(1 / 255)
-        prepared = np.empty((*colour.shape[:2], colour.shape[2] + 1), dtype=np.float32)
-        np.multiply(colour, weight[..., np.newaxis], out=prepared[..., :-1])
-        prepared[..., -1] = weight
-        return prepared
+    def _work(self, indices: np.ndarray) -> np.ndarray:
+        """The working channels of the rows at ``indices`` (the last ones kept: the
+        resampling chain reads the rows the filtering chain just read)."""
+        key = indices.tobytes()
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self.routes.prepare(*self.source.rows(indices)))
+        return self._last[1]
 
-    def read_alpha(self, indices: np.ndarray) -> np.ndarray:
-        """Alpha rows in 0..1, ``(n, W, 1)``."""
-        _, alpha = self.source.rows(indices)
-        return (alpha.astype(np.float32) * np.float32(1 / 255))[..., np.newaxis]
+    def read(self, indices: np.ndarray) -> np.ndarray:
+        """Input rows of the kernels' chain."""
+        work = self._work(indices)
+        return work if self.routes.plain else work[..., list(self.routes.filtered)]
+
+    def read_resampled(self, indices: np.ndarray) -> np.ndarray:
+        """Input rows of the resampling chain."""
+        return self._work(indices)[..., list(self.routes.resampled)]
 
     def _fill(self) -> np.ndarray | None:
         """``mean`` padding of a banded first step: the channel means of its whole input."""
@@ -147,7 +154,7 @@ class _Stream:
         self.checked[index] = f"verified against direct: max error {error:.2g} of max|y|"
 
     def band(self, start: int, stop: int, clock: Clock) -> tuple[np.ndarray, np.ndarray | None]:
-        """Output rows ``start:stop``: straight colour, and alpha in 0..1 (or None)."""
+        """Output rows ``start:stop``: colour in the picture's range, alpha in 0..1 (or None)."""
 
         def read(rows: np.ndarray) -> np.ndarray:
             with clock("prepare"):
@@ -159,19 +166,16 @@ class _Stream:
         for name, spent in zip(self.steps, seconds, strict=True):
             clock.seconds[name] += spent
         with clock("alpha"):
-            if self.through:
-                alpha = np.clip(result[..., -1], 0, 1)
-                return images.unpremultiply(result[..., :-1], alpha), alpha
-            if self.alpha is None:
-                return result, None
-            resampled = self.alpha.run(self.read_alpha, start, stop)
-            return result, np.clip(resampled[..., 0], 0, 1)
+            resampled = None
+            if self.resample is not None:
+                resampled = self.resample.run(self.read_resampled, start, stop)
+            return self.routes.assemble(result, resampled)
 
     def stages(self, clock: Clock) -> list[StageTime]:
         """The clock's stages, each step with its algorithm and why (and ``verify``'s word)."""
         found = []
         for name, seconds in clock.seconds.items():
-            if name == "alpha" and not self.source.has_alpha:
+            if name == "alpha" and self.routes.plain:
                 continue
             timing = StageTime(name, seconds)
             if name in self.steps:
@@ -184,7 +188,7 @@ class _Stream:
 
     def tuned(self) -> dict[str, str]:
         """The autotuning measurements the chains' plans made."""
-        links = [*self.chain.links, *(self.alpha.links if self.alpha else ())]
+        links = [*self.chain.links, *(self.resample.links if self.resample else ())]
         return {key: value for link in links for key, value in link.tuned().items()}
 
 
@@ -244,6 +248,7 @@ def process_file(source: str, destination: str, recipe: Recipe, planner: Planner
         with record.stage("write"):
             inputs = [image.path] if image.path else []
             images.save_canvas(canvas, destination, quality=settings.quality,
+                               compress_level=settings.compress_level,
                                overwrite=settings.overwrite, inputs=inputs)  # fmt: skip
     finally:
         image.close()
@@ -258,12 +263,14 @@ def _write_bands(
     recipe, image = stream.recipe, stream.source
     settings = recipe.output
     height, width, channels = stream.chain.output_shape
-    channels -= stream.through  # alpha went through as the last channel
+    if not stream.routes.plain:  # the working channels are the image's, alpha apart
+        channels = stream.routes.colours
     record.output_shape = (height, width, channels)
     tiled = settings.montage and channels > 1
     plan = images.plan_output(destination, channels=1 if tiled else channels,
                               alpha=image.has_alpha and not tiled,
-                              mode="L" if tiled else image.mode)  # fmt: skip
+                              mode="L" if tiled else image.mode,
+                              depth=None if tiled else settings.depth)  # fmt: skip
     # The range to map into: the picture's own (8/16-bit), else the output's; none for
     # outputs that store floats (.npy, float TIFF), which get the raw result.
     top = None if plan.max_value is None or tiled else (image.max_value or plan.max_value)

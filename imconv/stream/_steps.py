@@ -105,18 +105,21 @@ class Planner:
         self.recipe, self.store = recipe, store
         self._plans: dict[tuple[int, bool, Shape, str], StepPlans] = {}
 
-    def step(self, index: int, shape: Shape, dtype: np.dtype, *, alpha: bool = False) -> StepPlans:
-        """The plans of step ``index`` (or of its alpha resampling) on ``(H, W, C)`` input."""
-        key = (index, alpha, shape, np.dtype(dtype).str)
+    def step(
+        self, index: int, shape: Shape, dtype: np.dtype, *, resample: bool = False
+    ) -> StepPlans:
+        """The plans of step ``index`` (or of its delta kernel, ``resample``) on ``(H, W, C)``
+        input."""
+        key = (index, resample, shape, np.dtype(dtype).str)
         if key not in self._plans:
-            self._plans[key] = self._make(index, shape, dtype, alpha=alpha)
+            self._plans[key] = self._make(index, shape, dtype, resample=resample)
         return self._plans[key]
 
-    def _make(self, index: int, shape: Shape, dtype: np.dtype, *, alpha: bool) -> StepPlans:
+    def _make(self, index: int, shape: Shape, dtype: np.dtype, *, resample: bool) -> StepPlans:
         recipe = self.recipe
         _check_stride(recipe, shape)
         kernel = recipe.kernels[index]
-        if alpha:
+        if resample:
             kernel = delta_like(kernel, recipe.operation)
         # The generator's exact separable factors, when it knows them: no SVD in the plan.
         if kernel.factors is None:
