@@ -22,7 +22,9 @@ __all__ = [
     "ImconvError",
     "InvalidParameterError",
     "KernelError",
+    "OutputClosedError",
     "OutputExistsError",
+    "ResourceError",
     "ShapeError",
     "UnknownNameError",
 ]
@@ -53,7 +55,8 @@ class InvalidParameterError(ImconvError, ValueError):
     name
         The argument's name as the user wrote it (``"stride"``, ``"--padding"``).
     value
-        The value received; shown with ``!r``.
+        The value received; shown with ``!r``. None (nothing given) is not shown: the
+        message is then "``name`` must be ``allowed``".
     allowed
         What is allowed, phrased to follow "must be".
     hint
@@ -64,7 +67,12 @@ class InvalidParameterError(ImconvError, ValueError):
         self.name = name
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{name} must be {allowed}; got {value!r}", hint=hint)
+        super().__init__(f"{name} must be {allowed}{received(value)}", hint=hint)
+
+
+def received(value: Any) -> str:
+    """``"; got VALUE"`` for a message, or nothing when no value was given (None)."""
+    return "" if value is None else f"; got {value!r}"
 
 
 class UnknownNameError(InvalidParameterError):
@@ -102,18 +110,33 @@ class OutputExistsError(ImageWriteError, FileExistsError):
     """The output exists (or is an input) and overwriting was not allowed."""
 
 
+class OutputClosedError(ImageWriteError, BrokenPipeError):
+    """Standard output was closed before everything was written to it (``| head``)."""
+
+
+class ResourceError(ImconvError, MemoryError):
+    """A run that would need more memory than the machine has, refused before any work."""
+
+
 class ExitStatus(IntEnum):
-    """The exit statuses of the command line (and of :attr:`imconv.RunResult.exit_status`)."""
+    """The exit statuses of the command line (and of :attr:`imconv.RunResult.exit_status`).
+
+    ``BROKEN_PIPE`` (141, 128 + SIGPIPE, what a shell reports for a command killed by a
+    closed pipe) is the status of a run whose standard output was closed early.
+    """
 
     SUCCESS = 0
     ERROR = 1
     USAGE = 2
     PARTIAL = 3
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
 
 
 def status_of(error: ImconvError) -> ExitStatus:
     """The exit status an error stops a run with: 2 for what the user asked wrongly (an
-    option, a kernel), 1 for everything else."""
+    option, a kernel), 141 for a closed standard output, 1 for everything else."""
+    if isinstance(error, OutputClosedError):
+        return ExitStatus.BROKEN_PIPE
     usage = isinstance(error, InvalidParameterError | KernelError)
     return ExitStatus.USAGE if usage else ExitStatus.ERROR

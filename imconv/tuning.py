@@ -17,6 +17,8 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from imconv.errors import ImconvError
+
 FILE_NAME = "autotune.json"
 FORMAT_VERSION = 1
 
@@ -113,10 +115,28 @@ class DiskStore(MutableMapping[str, str]):
 
 
 def clear() -> int:
-    """Delete the cache file and this process's choices; the number of entries dropped."""
+    """Delete the cache file and this process's choices; the number of entries dropped.
+
+    Raises
+    ------
+    ImconvError
+        The cache path is a folder, or the file cannot be removed (nothing is removed
+        then but this process's choices).
+    """
     from imconv.engine import forget_choices
 
-    dropped = len(_read(cache_file()))
+    path = cache_file()
+    dropped = len(_read(path))
     forget_choices()
-    cache_file().unlink(missing_ok=True)
+    if path.is_dir() and not path.is_symlink():
+        raise ImconvError(
+            f"cannot clear the autotuning cache {str(path)!r}: it is a folder, not imconv's file",
+            hint="remove or rename that folder yourself, or set IMCONV_CACHE_DIR",
+        )
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        raise ImconvError(
+            f"cannot clear the autotuning cache {str(path)!r}: {error.strerror or error}"
+        ) from error
     return dropped

@@ -37,12 +37,14 @@ def _describe(args: Sequence[str], code: int, expected: int, stdout: str, stderr
     )
 
 
-def imconv(*args: str | os.PathLike[str], expect: int = 0, input: bytes | None = None) -> Result:
+def imconv(
+    *args: str | os.PathLike[str], expect: int | None = 0, input: bytes | None = None
+) -> Result:
     """Run ``imconv ARGS`` in-process; fail showing stderr (and any exception) unless the exit
-    status is ``expect``."""
+    status is ``expect`` (None: any status, the caller checks)."""
     argv = [str(arg) for arg in args]
     result = CliRunner(env={"COLUMNS": "100"}).invoke(app, argv, input=input, prog_name="imconv")
-    if result.exit_code != expect:
+    if expect is not None and result.exit_code != expect:
         stderr = result.stderr
         if result.exc_info and not isinstance(result.exception, SystemExit):
             stderr += "".join(traceback.format_exception(*result.exc_info))
@@ -58,12 +60,12 @@ def imconv_command() -> Path:
 
 def run_imconv(
     *args: str | os.PathLike[str],
-    expect: int = 0,
+    expect: int | None = 0,
     input: bytes | None = None,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run the real ``imconv`` command; fail showing stderr unless the exit status is
-    ``expect``. Output is captured as bytes (``-o -`` writes PNG)."""
+    ``expect`` (None: any status). Output is captured as bytes (``-o -`` writes PNG)."""
     argv = [str(arg) for arg in args]
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
     done = subprocess.run(
@@ -75,7 +77,7 @@ def run_imconv(
         timeout=120,
         check=False,
     )
-    if done.returncode != expect:
+    if expect is not None and done.returncode != expect:
         raise ExitStatusError(
             _describe(
                 argv,

@@ -78,7 +78,11 @@ def mirrored(jobs: list[Job], root: Path, out: Path) -> list[tuple[str, str]]:
         ("dir/photo.jpg", Naming("_blur"), "dir/photo_blur.jpg"),
         ("photo.tar.png", Naming("_gaussian-sigma2"), "photo.tar_gaussian-sigma2.png"),
         ("dir/photo.jpg", Naming("_sobel-x_sobel-y", ".png"), "dir/photo_sobel-x_sobel-y.png"),
-        ("noext", Naming("_box"), "noext_box"),
+        ("noext", Naming("_box"), "noext_box.png"),  # formats imconv cannot write: PNG
+        ("scan.pbm", Naming("_box"), "scan_box.png"),
+        ("icon.ICO", Naming("_box"), "icon_box.png"),
+        ("photo.jp2", Naming("_box"), "photo_box.png"),
+        ("photo.PPM", Naming("_box"), "photo_box.PPM"),
         ("dir/photo.jpg", Naming(""), "dir/photo.jpg"),
     ],
 )
@@ -148,12 +152,55 @@ def test_several_inputs_go_to_the_output_folder(tmp_path: Path, out: Path) -> No
     assert not batch.single
 
 
-@pytest.mark.parametrize("output", [None, "-", "file.png", "missing-folder"])
-def test_several_inputs_need_an_existing_output_folder(tmp_path: Path, output) -> None:
+@pytest.mark.parametrize(
+    ("output", "why"),
+    [
+        ("-", "-"),
+        ("file.png", "end it with / to make a folder of that name"),
+        ("a file", "it is a file"),
+    ],
+)
+def test_several_inputs_need_an_output_folder(tmp_path: Path, output: str, why: str) -> None:
     inputs = [str(touch(tmp_path / "a.png")), str(touch(tmp_path / "b.png"))]
-    target = output if output in (None, "-") else str(tmp_path / output)
-    with pytest.raises(InvalidParameterError, match=r"output must be an existing folder"):
+    touch(tmp_path / "a file")
+    target = output if output == "-" else str(tmp_path / output)
+    with pytest.raises(InvalidParameterError, match=r"output must be a folder") as caught:
         assign_outputs(inputs, target, naming=BLUR)
+    assert why in str(caught.value)
+
+
+@pytest.mark.parametrize("output", ["missing", "missing/deeper/", "file.png/"])
+def test_a_missing_output_folder_is_decided_now_and_made_when_the_jobs_run(
+    tmp_path: Path, output: str
+) -> None:
+    inputs = [str(touch(tmp_path / "a.png")), str(touch(tmp_path / "b.png"))]
+    target = f"{tmp_path}/{output}"  # as typed: a trailing / names a folder
+    batch = assign_outputs(inputs, target, naming=BLUR)
+    folder = tmp_path / output.rstrip("/")
+    assert [job.destination for job in batch.jobs] == [
+        str(folder / "a_blur.png"),
+        str(folder / "b_blur.png"),
+    ]
+    assert all(job.mirrored and job.root == target for job in batch.jobs)
+    assert not folder.exists()  # nothing is made before any work
+
+
+def test_several_files_without_an_output_write_beside_each_input(tmp_path: Path) -> None:
+    first, second = touch(tmp_path / "a.png"), touch(tmp_path / "in" / "b.jpg")
+    batch = assign_outputs([str(first), str(second)], None, naming=BLUR)
+    assert batch.jobs == [
+        Job(str(first), str(tmp_path / "a_blur.png")),
+        Job(str(second), str(tmp_path / "in" / "b_blur.jpg")),
+    ]
+    assert not batch.single
+    assert all(job.root is None and not job.mirrored for job in batch.jobs)
+
+
+def test_a_folder_or_a_pattern_needs_an_output(tree: Path) -> None:
+    for inputs in ([str(tree)], [str(tree / "*.png")], [str(tree / "a.png"), str(tree)]):
+        with pytest.raises(InvalidParameterError, match=r"output must be a folder") as caught:
+            assign_outputs(inputs, None, naming=BLUR)
+        assert "None" not in str(caught.value)
 
 
 def test_a_folder_input_mirrors_the_tree_with_recursive(tree: Path, out: Path) -> None:
@@ -442,11 +489,12 @@ def test_batch_result_keeps_job_order_and_counts_unfinished_jobs() -> None:
         Outcome(1, jobs[1]),
     ]
     result = BatchResult()
-    result.add(outcomes, 5)
+    result.add(outcomes, [*jobs, Job("4.png", "out/4.png")])
     assert result.records == ["r0", "r3"]
     assert result.failures == [("2.png", "cannot read '2.png'")]
     assert result.errors == [error]
     assert result.not_done == 2  # job 1 was interrupted, job 4 never started
+    assert [job.source for job in result.unfinished] == ["1.png", "4.png"]
     assert outcomes[3].interrupted
     assert not outcomes[0].interrupted
 

@@ -19,6 +19,7 @@ from imconv.bench import comparison, contenders, plot
 from imconv.bench.comparison import Crossover, Timing, crossovers, winners
 from imconv.choices import Algorithm
 
+ROOT = Path(__file__).resolve().parent.parent
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 FAST = ("--random", "40x30", "--sizes", "3,5", "--repeat", "1")
 
@@ -244,17 +245,19 @@ def imconv_reference(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return convolve(image, kernel, padding="reflect", channel_axis=-1, algorithm="direct")
 
 
-def test_the_default_image_is_the_sample_or_a_random_image_of_its_size(monkeypatch) -> None:
-    sample = bench.bench_image()  # an installed wheel has no samples/ beside the package
-    in_checkout = bench.run.SAMPLE.is_file()
-    assert sample.source == (
-        "samples/retina.jpg" if in_checkout else "random 1411x1411 RGB (seed 0)"
-    )
-    assert sample.pixels.shape == (1411, 1411, 3)
-    monkeypatch.setattr(bench.run, "SAMPLE", Path("/nonexistent/retina.jpg"))
+def test_the_default_image_is_the_sample_or_a_random_image_of_its_size(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(ROOT)  # a source checkout: samples/ here, if not beside the package
+    sample = bench.bench_image()
+    assert sample.source == "samples/astronaut.png"
+    assert sample.pixels.shape == (512, 512, 3)
+    monkeypatch.setattr(bench.run, "SAMPLE", Path("/nonexistent/astronaut.png"))
+    assert bench.bench_image().source == "samples/astronaut.png"  # found in the checkout
+    monkeypatch.chdir(tmp_path)  # an installed package run elsewhere
     fallback = bench.bench_image(seed=4)
-    assert fallback.source == "random 1411x1411 RGB (seed 4)"
-    assert fallback.pixels.shape == (1411, 1411, 3)
+    assert fallback.source == "random 512x512 RGB (seed 4)"
+    assert fallback.pixels.shape == (512, 512, 3)
     assert fallback.pixels.dtype == np.float32
 
 

@@ -246,7 +246,7 @@ BAD_TOML = [
     ('parts = ["sobel-x", "no"]\ncombine = "magnitude"\n', r"k.toml: part 'no' is not a preset"),
     ('parts = ["sobel"]\ncombine = "magnitude"\n', r"part 'sobel' combines parts itself"),
     ('parts = ["sobel-x"]\ncombine = "mean"\n', r"k.toml: combine must be one of"),
-    ('parts = ["sobel-x"]\n', r"k.toml: combine must be one of .*; got None"),
+    ('parts = ["sobel-x"]\n', r"k.toml: parts need a combine, one of .*; none given"),
     ("kernel = [[[1]], [[2]]]\n", r"k.toml: kernel must be 2-D \(kh, kw\) or a 4-D bank"),
     ('kernel = [[1]]\ncombine = "max"\n', r"k.toml: kernel must be a stack \(parts, kh, kw\)"),
     ("kernel = [[1]]\nabsolute = true\n", r"k.toml: absolute must be true or false, with a comb"),

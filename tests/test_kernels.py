@@ -204,7 +204,7 @@ def test_normalize_refuses_zero_sum_kernels_with_a_hint() -> None:
         load_kernel("sobel-x").normalized()
     with pytest.raises(KernelError, match="kernel 'sobel' sums to 0") as caught:
         load_kernel("sobel").normalized()
-    assert caught.value.hint == "--normalize divides by the sum; edge kernels sum to zero"
+    assert caught.value.hint == "`normalize` divides by the sum; edge kernels sum to zero"
 
 
 def test_bank_properties_and_per_output_normalisation() -> None:

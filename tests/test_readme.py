@@ -1,5 +1,7 @@
 """Every example in the README runs: the shell lines as real subprocesses of the installed
-``imconv`` command (in a scratch copy of the samples), the Python block as written."""
+``imconv`` command, in order, in one scratch copy of the samples (so each sees what the
+earlier ones wrote, as a reader running the README top to bottom does); the Python blocks
+as written. The examples write into ``out/`` only: ``samples/`` stays as it was."""
 
 from __future__ import annotations
 
@@ -30,33 +32,69 @@ def test_the_quick_start_has_exactly_the_two_promised_commands() -> None:
     quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
     commands = [line for line in _blocks("bash")[0].splitlines() if line.strip()]
     assert commands == [
-        "pip install . && imconv apply blur samples/coffee.png",
+        "pip install . && imconv apply blur samples/coffee.png -o out/",
         "pip install '.[test]' && pytest",
     ]
     assert commands[0] in quick
 
 
+def _quick_start() -> str:
+    """The quick start's imconv command (after its ``pip install . &&``)."""
+    return _blocks("bash")[0].splitlines()[0].split("&& ", 1)[1]
+
+
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the samples and test data, and an empty `out/`, as the README assumes."""
+    """A folder with the samples and test data, as a fresh clone has them (no `out/`)."""
     folder = tmp_path_factory.mktemp("readme")
     shutil.copytree(ROOT / "samples", folder / "samples")
     shutil.copytree(ROOT / "tests" / "data", folder / "tests" / "data")
-    (folder / "out").mkdir()
     return folder
 
 
-@pytest.mark.parametrize("command", _shell_examples())
-def test_readme_shell_example_runs(command: str, scratch: Path) -> None:
+def _run(command: str, scratch: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "IMCONV_CACHE_DIR": str(scratch / "cache"),  # --autotune writes nothing outside
     }
-    result = subprocess.run(
+    return subprocess.run(
         command, shell=True, cwd=scratch, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def test_the_quick_start_writes_into_out(scratch: Path) -> None:
+    result = _run(_quick_start(), scratch)
+    assert result.returncode == 0, result.stderr
+    assert (scratch / "out" / "coffee_blur.png").is_file()
+
+
+@pytest.mark.parametrize("command", _shell_examples())
+def test_readme_shell_example_runs(command: str, scratch: Path) -> None:
+    result = _run(command, scratch)
     assert result.returncode == 0, f"{command}\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+    assert "warning" not in result.stderr, f"{command}\n{result.stderr}"
+
+
+def test_the_examples_left_the_samples_as_they_were(scratch: Path) -> None:
+    """Run after every shell example (pytest keeps the file's order): nothing was written
+    into samples/, so no example filtered an earlier one's result."""
+    assert sorted(p.name for p in (scratch / "samples").iterdir()) == sorted(
+        p.name for p in (ROOT / "samples").iterdir()
+    )
+    assert not (scratch / "samples" / "retina_gaussian-sigma4.jpg").exists()  # --dry-run
+
+
+def test_the_integer_kernel_example_is_normalized_not_white(scratch: Path) -> None:
+    from PIL import Image
+
+    with Image.open(scratch / "out" / "camera_blur3.png") as written:
+        pixels = np.asarray(written, dtype=float)
+    with Image.open(scratch / "samples" / "camera.png") as original:
+        source = np.asarray(original, dtype=float)
+    assert abs(pixels.mean() - source.mean()) < 2  # a blur keeps the mean; 8x would be white
+    assert (pixels >= 255).mean() < 0.05
 
 
 def test_readme_python_example_gives_the_results_it_states() -> None:

@@ -8,12 +8,13 @@ process or a local process pool), ``cluster`` (Dask), ``results`` (what each job
 
 from .dispatch import run_batch, worker_count
 from .inputs import Selection, find_images, find_inputs
-from .jobs import LISTED, STDIO, Batch, Existing, Job, Naming
+from .jobs import FALLBACK_SUFFIX, LISTED, STDIO, Batch, Existing, Job, Naming
 from .outputs import assign_outputs, check_report
 from .pool import BatchTask, remove_temporaries
 from .results import BatchResult, OnOutcome, Outcome, WorkerError
 
 __all__ = [
+    "FALLBACK_SUFFIX",
     "LISTED",
     "STDIO",
     "Batch",

@@ -19,10 +19,10 @@ from .results import BatchResult, OnOutcome, Outcome
 
 
 def worker_count(jobs: int, workers: int | None, scheduler: str | None) -> int:
-    """Processes a batch runs on: as asked (default: the cores), at most one per job
-    locally; on a running cluster, its own (0: unknown here)."""
-    if scheduler is not None:
-        return workers or (cores() if scheduler == LOCAL else 0)
+    """Processes a batch runs on: as asked (default: the cores), at most one per job on
+    this machine (a pool or a local cluster); on a running cluster, its own (0: unknown)."""
+    if scheduler is not None and scheduler != LOCAL:
+        return workers or 0
     return max(1, min(workers or cores(), jobs))
 
 
@@ -56,7 +56,7 @@ def run_batch(
     BatchResult
         In job order, with the batch's counts of files left out. ``interrupted`` is set
         when Ctrl-C stopped the run: finished outputs stay, no partial file is left, the
-        jobs not finished are counted in ``not_done``.
+        jobs not finished are listed in ``unfinished``.
 
     Notes
     -----
@@ -80,7 +80,7 @@ def run_batch(
         workers=workers,
         scheduler=scheduler,
     )
-    result.add(outcomes, len(batch.jobs))
+    result.add(outcomes, batch.jobs)
     result.seconds = time.perf_counter() - start
     return result
 

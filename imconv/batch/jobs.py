@@ -20,13 +20,23 @@ STDIO = "-"
 LISTED = 5
 
 
+#: The format of outputs whose input's suffix imconv cannot write (.pbm, .ico, .jp2...).
+FALLBACK_SUFFIX = ".png"
+
+
 @dataclass(frozen=True)
 class Job:
-    """One image to filter: where it comes from and where its result goes."""
+    """One image to filter: where it comes from and where its result goes.
+
+    ``mirrored``: the destination's folders below the output folder may be made; ``root``:
+    the output folder the destination must stay inside when it is written (links made
+    there during the run must not lead out of it).
+    """
 
     source: str
     destination: str
-    mirrored: bool = False  # the destination's folders below the output folder may be made
+    mirrored: bool = False
+    root: str | None = field(default=None, compare=False)
 
 
 class Existing(StrEnum):
@@ -72,8 +82,16 @@ class Naming:
         return cls(tag, extension)
 
     def name(self, source: Path) -> Path:
-        """The output for ``source`` in the same folder."""
-        return source.with_name(f"{source.stem}{self.tag}{self.extension or source.suffix}")
+        """The output for ``source`` in the same folder: the input's suffix when imconv
+        writes that format, else :data:`FALLBACK_SUFFIX` (``photo.jp2`` -> ``photo_blur.png``)."""
+        return source.with_name(f"{source.stem}{self.tag}{self.extension or _kept(source)}")
+
+
+def _kept(source: Path) -> str:
+    """The input's suffix when imconv can write that format, else PNG's."""
+    from imconv.images import SUPPORTED_SUFFIXES
+
+    return source.suffix if source.suffix.lower() in SUPPORTED_SUFFIXES else FALLBACK_SUFFIX
 
 
 @dataclass

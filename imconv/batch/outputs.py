@@ -39,15 +39,75 @@ def _single_job(source: str, output: str | None, naming: Naming) -> Job:
     name = Path("stdin.png") if source == STDIO else Path(source)
     if output is None:
         if source == STDIO:
-            raise InvalidParameterError("output", None, "given when reading stdin (use `output` -)")
+            raise InvalidParameterError(
+                "output", None, "given when reading stdin (`output` - writes PNG to stdout)"
+            )
         return Job(source, str(naming.name(name)))
-    if output != STDIO and Path(output).is_dir():
-        return Job(source, str(Path(output) / naming.name(name).name))
+    if output != STDIO and (Path(output).is_dir() or _names_folder(output)):
+        return Job(source, str(Path(output) / naming.name(name).name), root=output)
     if naming.extension and output != STDIO and Path(output).suffix.lower() != naming.extension:
         raise InvalidParameterError(
             "format", naming.extension.lstrip("."), f"the suffix of `output` {output!r} or left out"
         )
+    if output != STDIO:
+        _check_file_output(output)
     return Job(source, output)
+
+
+def _names_folder(output: str) -> bool:
+    """Whether ``output`` is written as a folder (``out/``), existing or not."""
+    return output.endswith(("/", os.sep))
+
+
+def _check_file_output(output: str) -> None:
+    """Refuse an output file imconv cannot write (its suffix, a missing folder), before work."""
+    from imconv.images import SUPPORTED_SUFFIXES
+
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ImageWriteError(
+            f"cannot write {output!r}: unknown image suffix {suffix or '(none)'!r}; "
+            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise ImageWriteError(f"cannot write {output!r}: output folder {str(folder)!r} {why}")
+
+
+def _output_folder(output: str | None, inputs: Sequence[str]) -> str | None:
+    """The output folder of several inputs, a folder or a pattern (made later when missing);
+    None when each output goes beside its input (several named files without ``output``)."""
+    if output is None:
+        if all(Path(item).is_file() for item in inputs):
+            return None
+        raise InvalidParameterError(
+            "output", None, "a folder (made if missing) when an input is a folder or a pattern"
+        )
+    if output == STDIO:
+        raise InvalidParameterError(
+            "output", output, "a folder when there are several inputs, a folder or a pattern"
+        )
+    path = Path(output)
+    if path.exists() and not path.is_dir():
+        raise InvalidParameterError(
+            "output", output, "a folder when there are several inputs (it is a file)"
+        )
+    if not path.exists() and not _names_folder(output) and _looks_like_image(path):
+        raise InvalidParameterError(
+            "output",
+            output,
+            "a folder when there are several inputs (end it with / to make a folder of that name)",
+        )
+    return output
+
+
+def _looks_like_image(path: Path) -> bool:
+    """Whether a missing ``path`` has an image suffix (``-o result.png`` for a batch is a slip)."""
+    from imconv.images import SUPPORTED_SUFFIXES
+
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
 def assign_outputs(
@@ -65,8 +125,11 @@ def assign_outputs(
     inputs
         Files, folders, glob patterns, or ``-`` alone for standard input.
     output
-        None (beside the input), a file, ``-`` (stdout), or a folder; several inputs, a
-        folder or a pattern need an existing folder, below which the tree is mirrored.
+        None (beside each input), a file, ``-`` (stdout), or a folder (an existing one, or
+        a name ending with ``/``); several inputs, a folder or a pattern write below a
+        folder, mirroring the tree, which is made (with its parents) when the jobs run.
+        Several named files without ``output`` write beside each input; a folder or a
+        pattern needs ``output``.
     naming
         Output names (``suffix``, ``format``).
     selection
@@ -81,11 +144,13 @@ def assign_outputs(
     Raises
     ------
     InvalidParameterError
-        Several inputs or a folder without an output folder, ``-`` mixed with other inputs.
+        A folder or pattern without ``output``, a batch's ``output`` that is a file (or
+        a missing name with an image suffix), ``-`` mixed with other inputs.
     ImageReadError
         A missing input, a pattern that matches nothing, an unreadable folder.
     ImageWriteError
-        An output that would land outside the output folder.
+        An output that would land outside the output folder; an output file whose suffix
+        imconv cannot write or whose folder is missing.
     OutputExistsError
         Outputs that exist (unless kept or replaced), an output that is an input, or one
         output for two inputs.
@@ -96,16 +161,17 @@ def assign_outputs(
     if single:
         batch = Batch([_single_job(inputs[0], output, naming)], single=True)
     else:
-        if output is None or output == STDIO or not Path(output).is_dir():
-            raise InvalidParameterError(
-                "output", output, "an existing folder when there are several inputs or a folder"
-            )
-        found = find_inputs(inputs, selection or Selection(), avoid=[Path(output)])
-        jobs = [
-            Job(source, str(Path(output) / naming.name(relative)), mirrored=True)
-            for source, relative in found.pairs
-        ]
-        _check_inside(jobs, Path(output))
+        folder = _output_folder(output, inputs)
+        avoid = [] if folder is None else [Path(folder)]
+        found = find_inputs(inputs, selection or Selection(), avoid=avoid)
+        if folder is None:
+            jobs = [Job(source, str(naming.name(Path(source)))) for source, _ in found.pairs]
+        else:
+            jobs = [
+                Job(source, str(Path(folder) / naming.name(relative)), mirrored=True, root=folder)
+                for source, relative in found.pairs
+            ]
+            _check_inside(jobs, Path(folder))
         batch = Batch(jobs, skipped=found.skipped, excluded=found.excluded)
     _check_clashes(batch.jobs)
     batch.jobs, batch.existing = _sort_existing(batch.jobs, existing)
@@ -166,17 +232,59 @@ def _sort_existing(jobs: list[Job], existing: Existing) -> tuple[list[Job], list
     return jobs, []
 
 
-def check_report(path: str | os.PathLike[str], jobs: Sequence[Job]) -> None:
-    """Refuse a report path that is an input or an output of the jobs (before any work)."""
+def check_report(
+    path: str | os.PathLike[str], jobs: Sequence[Job], *, overwrite: bool = False
+) -> None:
+    """Refuse a report path that cannot be written, before any work.
+
+    The report is never an input or an output of the jobs, never a folder, never in a
+    missing folder (but the output folder the run makes, or one below it), and an existing
+    report is replaced only with ``overwrite``.
+
+    Raises
+    ------
+    OutputExistsError
+        The report is an input or an output, or exists (without ``overwrite``).
+    ImageWriteError
+        The report is a folder, or its folder is missing, not a folder or not writable.
+    """
     key = os.path.realpath(path)
+    shown = str(path)
     for job in jobs:
         if job.source != STDIO and key == os.path.realpath(job.source):
             raise OutputExistsError(
-                f"report {str(path)!r} is an input; it is never overwritten",
+                f"report {shown!r} is an input; it is never overwritten",
                 hint="choose another name for `report`",
             )
         if job.destination != STDIO and key == os.path.realpath(job.destination):
             raise OutputExistsError(
-                f"report {str(path)!r} is also the output of {job.source!r}",
+                f"report {shown!r} is also the output of {job.source!r}",
                 hint="choose another name for `report`",
             )
+    report = Path(path)
+    if report.is_dir():
+        raise ImageWriteError(f"cannot write the report {shown!r}: it is a folder")
+    folder = report.parent
+    if not folder.exists() and _made_by_the_run(folder, jobs):
+        return
+    if not folder.is_dir():
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise ImageWriteError(f"cannot write the report {shown!r}: folder {str(folder)!r} {why}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ImageWriteError(
+            f"cannot write the report {shown!r}: folder {str(folder)!r} is not writable"
+        )
+    if os.path.lexists(report) and not overwrite:
+        raise OutputExistsError(
+            f"report {shown!r} exists", hint="use `overwrite` to replace it, or another name"
+        )
+
+
+def _made_by_the_run(folder: Path, jobs: Sequence[Job]) -> bool:
+    """Whether ``folder`` is the jobs' output folder, or below it (made when they run)."""
+    target = os.path.realpath(folder)
+    for root in {job.root for job in jobs if job.root is not None}:
+        base = os.path.realpath(root)
+        if os.path.commonpath([base, target]) == base:
+            return True
+    return False

@@ -88,10 +88,15 @@ class BatchResult:
     excluded: int = 0  # files left out by --include/--exclude
     existing: int = 0  # outputs that existed and were kept
     interrupted: bool = False
-    not_done: int = 0  # jobs that did not finish (interrupted)
+    unfinished: list[Job] = field(default_factory=list)  # jobs that did not finish
     seconds: float = 0.0  # wall time of the run
     workers: int = 1
     scheduler: str | None = None
+
+    @property
+    def not_done(self) -> int:
+        """How many jobs did not finish (interrupted, or never started)."""
+        return len(self.unfinished)
 
     def fail(self, source: str, error: ImconvError) -> None:
         """Record that the job reading ``source`` failed with ``error``."""
@@ -113,16 +118,19 @@ class BatchResult:
         """Input megapixels per second of wall time."""
         return self.megapixels / self.seconds if self.seconds > 0 else 0.0
 
-    def add(self, outcomes: Sequence[Outcome], jobs: int) -> None:
-        """Gather the outcomes (in job order); the jobs without one did not finish."""
-        finished = 0
+    def add(self, outcomes: Sequence[Outcome], jobs: Sequence[Job]) -> None:
+        """Gather the outcomes of ``jobs`` (in job order); the jobs without a finished
+        outcome (interrupted, or never started) are ``unfinished``."""
+        finished = set()
         for outcome in sorted(outcomes, key=lambda outcome: outcome.index):
+            if outcome.interrupted or outcome.index in finished:
+                continue
+            finished.add(outcome.index)
             if outcome.record is not None:
                 self.records.append(outcome.record)
             elif outcome.error is not None:
                 self.fail(outcome.job.source, outcome.error)
-            finished += not outcome.interrupted
-        self.not_done = jobs - finished
+        self.unfinished = [job for index, job in enumerate(jobs) if index not in finished]
 
 
 #: Called in the process that runs the batch with each job's outcome as it finishes.

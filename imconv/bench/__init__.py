@@ -8,10 +8,14 @@
 from .comparison import BenchResult, Crossover, Timing, crossovers, winners
 from .contenders import Contender, contenders_for, parse_algorithms
 from .run import (
+    DEFAULT_BUDGET,
+    DEFAULT_REPEAT,
     DEFAULT_SIZES,
     SKIP_RULE,
     BenchImage,
     bench_image,
+    bench_threads,
+    default_sample,
     expected_seconds,
     measure,
     parse_shape,
@@ -21,6 +25,8 @@ from .run import (
 )
 
 __all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_REPEAT",
     "DEFAULT_SIZES",
     "SKIP_RULE",
     "BenchImage",
@@ -29,8 +35,10 @@ __all__ = [
     "Crossover",
     "Timing",
     "bench_image",
+    "bench_threads",
     "contenders_for",
     "crossovers",
+    "default_sample",
     "expected_seconds",
     "measure",
     "parse_algorithms",

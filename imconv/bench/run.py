@@ -28,17 +28,21 @@ from typing import Any
 
 import numpy as np
 
-from imconv.environment import cores
-from imconv.errors import InvalidParameterError
+from imconv.environment import available_memory, cores
+from imconv.errors import InvalidParameterError, ResourceError
 
 from .comparison import BenchResult, Timing
 from .contenders import Contender, environment
 
 __all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_REPEAT",
     "DEFAULT_SIZES",
     "SKIP_RULE",
     "BenchImage",
     "bench_image",
+    "bench_threads",
+    "default_sample",
     "expected_seconds",
     "measure",
     "parse_shape",
@@ -47,11 +51,21 @@ __all__ = [
     "run_bench",
 ]
 
-DEFAULT_SIZES = (3, 5, 7, 11, 15, 21, 31, 51)
-# The default image: this sample when the package sits in a source checkout; elsewhere a
-# seeded random image of the same size (convolution time does not depend on the values).
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "retina.jpg"
-SAMPLE_SHAPE = (1411, 1411)
+# The defaults make a quick run (seconds on two cores): a few sizes, three timed runs, and
+# no single run of a contender whose time grows with k^2 expected over a quarter second.
+DEFAULT_SIZES = (3, 7, 15, 31)
+DEFAULT_REPEAT = 3
+DEFAULT_BUDGET = 0.25
+# The default image: this sample when the package sits in a source checkout (or the
+# current folder is one); elsewhere a seeded random image of the same size (convolution
+# time does not depend on the values).
+SAMPLE_NAME = "astronaut.png"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / SAMPLE_NAME
+SAMPLE_SHAPE = (512, 512)
+# Bytes per pixel an RGB image being timed takes at least: the float32 image and a result.
+_LEAST_BYTES_PER_PIXEL = 2 * 3 * 4
+# Longest side of a random image (2**20: the widest image formats hold 2**16 or 2**32).
+_LARGEST_SIDE = 1 << 20
 SKIP_RULE = (
     "a contender whose work grows with the kernel's area (direct, matmul, separable on a "
     "full-rank kernel, scipy.ndimage.convolve, Pillow) is skipped at size k when one run is "
@@ -105,39 +119,83 @@ def random_kernel(size: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng([seed, size]).standard_normal((size, size)).astype(np.float32)
 
 
+def _check_memory(width: int, height: int) -> None:
+    """Refuse a random image that cannot fit in memory, before allocating it."""
+    needed = width * height * _LEAST_BYTES_PER_PIXEL
+    room = available_memory()
+    if room is not None and needed > room:
+        raise ResourceError(
+            f"timing on a random {width}x{height} image needs at least "
+            f"{needed / 2**30:.1f} GiB of memory; {room / 2**30:.1f} GiB is available",
+            hint="choose a smaller `random` size",
+        )
+
+
 def _random_image(width: int, height: int, seed: int) -> BenchImage:
+    _check_memory(width, height)
     rng = np.random.default_rng(seed)
     pixels = rng.random((height, width, 3), dtype=np.float32) * np.float32(255)
     return BenchImage(pixels, f"random {width}x{height} RGB (seed {seed})")
 
 
+def default_sample() -> Path | None:
+    """The sample photograph timed by default: ``samples/astronaut.png`` beside the package
+    (a source checkout) or in the current folder (a checkout where it was installed from);
+    None for an installed package run elsewhere."""
+    for candidate in (SAMPLE, Path.cwd() / "samples" / SAMPLE_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def bench_image(
-    path: str | Path | None = None, *, random_size: tuple[int, int] | None = None, seed: int = 0
+    path: str | Path | None = None,
+    *,
+    random_size: tuple[int, int] | None = None,
+    seed: int = 0,
+    max_pixels: int | None = None,
 ) -> BenchImage:
     """The image to time on, as float32 ``(H, W, C)`` (alpha dropped).
 
     Parameters
     ----------
     path
-        An image file. None: ``samples/retina.jpg`` (1411x1411 RGB) when the package runs
-        from a source checkout, else a seeded random image of the same size.
+        An image file. None: ``samples/astronaut.png`` (512x512 RGB) when there is a
+        source checkout (:func:`default_sample`), else a seeded random image of that size.
     random_size
         ``(width, height)``: a seeded random RGB image in 0..255 instead of a file.
     seed
         Seed of the random image.
+    max_pixels
+        The decompression-bomb limit of the file (default: Pillow's).
+
+    Raises
+    ------
+    ImageReadError
+        The file cannot be read, or has more pixels than ``max_pixels``.
+    ResourceError
+        A random image larger than the memory available (checked before allocating).
     """
     if random_size is not None:
         return _random_image(*random_size, seed)
-    if path is None and not SAMPLE.is_file():
+    sample = default_sample() if path is None else Path(path)
+    if sample is None:
         return _random_image(SAMPLE_SHAPE[1], SAMPLE_SHAPE[0], seed)
     from imconv.images import read_image
 
-    source = Path(path) if path is not None else SAMPLE
-    pixels = read_image(source).pixels
+    pixels = read_image(sample, max_pixels=max_pixels).pixels
     if pixels.ndim == 2:
         pixels = pixels[..., np.newaxis]
-    shown = f"samples/{SAMPLE.name}" if path is None else str(path)
+    shown = f"samples/{SAMPLE_NAME}" if path is None else str(path)
     return BenchImage(np.ascontiguousarray(pixels, dtype=np.float32), shown)
+
+
+def bench_threads(requested: int | None) -> tuple[int | None, str | None]:
+    """Threads for the contenders: as asked, at most the cores; and a warning when capped
+    (more threads than cores only makes every contender slower)."""
+    if requested is not None and requested > cores():
+        return cores(), f"`threads` {requested} is more than the {cores()} cores: using {cores()}"
+    return requested, None
 
 
 def _cell(
@@ -173,10 +231,10 @@ def run_bench(
     contenders: Sequence[Contender],
     *,
     sizes: Sequence[int] = DEFAULT_SIZES,
-    repeat: int = 5,
+    repeat: int = DEFAULT_REPEAT,
     threads: int | None = None,
     seed: int = 0,
-    budget: float = 1.0,
+    budget: float = DEFAULT_BUDGET,
     missing: Sequence[str] = (),
     progress: Callable[[str, int], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
@@ -284,13 +342,18 @@ def _with_choice(
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
-    """``"3,5,7"`` -> ``(3, 5, 7)``: positive integers, sorted, without repeats."""
+    """``"3,5,7"`` -> ``(3, 5, 7)``: positive integers up to the kernel size limit
+    (:data:`imconv.kernels.MAX_SIDE`), sorted, without repeats."""
+    from imconv.kernels import MAX_SIDE
+
     try:
         sizes = {int(part) for part in text.split(",") if part.strip()}
     except ValueError:
         sizes = set()
-    if not sizes or min(sizes) < 1:
-        raise InvalidParameterError("sizes", text, "positive integers separated by commas")
+    if not sizes or min(sizes) < 1 or max(sizes) > MAX_SIDE:
+        raise InvalidParameterError(
+            "sizes", text, f"positive integers up to {MAX_SIDE} separated by commas"
+        )
     return tuple(sorted(sizes))
 
 
@@ -301,6 +364,10 @@ def parse_shape(text: str) -> tuple[int, int]:
         width, height = (int(part) for part in parts)
     except ValueError:
         width = height = 0
+    if max(width, height) > _LARGEST_SIDE:
+        raise InvalidParameterError(
+            "random", text, f"a size WIDTHxHEIGHT with sides up to {_LARGEST_SIDE}"
+        )
     if width < 1 or height < 1:
         raise InvalidParameterError("random", text, "a size WIDTHxHEIGHT such as 640x480")
     return width, height

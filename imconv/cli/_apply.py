@@ -10,9 +10,10 @@ import typer
 from imconv.choices import PHOTO_PADDING, Algorithm, Mode, Padding
 from imconv.errors import ExitStatus
 
-from ._app import app, fail, parse_pair, run_guarded, stderr, stdout
+from ._app import KernelCommand, app, fail, parse_pair, run_guarded, show, stderr, stdout, warn
 
 if TYPE_CHECKING:  # the numeric stack loads when a command runs, not for --help
+    from imconv.batch import BatchResult
     from imconv.run import RunResult
 
 KERNEL_HELP = (
@@ -23,7 +24,7 @@ KERNEL_HELP = (
 )
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=KernelCommand)
 def apply(
     context: typer.Context,
     kernel: Annotated[str, typer.Argument(help=KERNEL_HELP, show_default=False)],
@@ -208,7 +209,7 @@ def apply(
             from imconv.kernels import preset_warnings
 
             for warning in preset_warnings():
-                stderr.print(f"imconv: warning: {warning}", markup=False)
+                warn(warning)
         progress = reports.BatchProgress(
             stderr, bar=stderr.is_terminal and not quiet, lines=verbose and not quiet
         )
@@ -254,39 +255,83 @@ def apply(
 
 
 def render(result: RunResult, *, timing: bool, quiet: bool, verbose: bool) -> ExitStatus:
-    """Print what the run did: its error, plans, timings, failures, summary; its status."""
+    """Print what the run did: its error, plans, timings, warnings, failures, what was not
+    done, the summary; return its exit status."""
     from imconv import report as reports
 
     status = result.exit_status
     if result.error is not None:
         return fail(result.error)
+    if not quiet:
+        for warning in result.warnings:
+            warn(warning)
     for source, steps in result.planned:
-        stdout.print(reports.plan_table(source, steps))
+        show(stdout, reports.plan_table(source, steps))
     batch = result.batch
     if batch is None:
         return status
+    if not quiet:
+        for source, note in result.notes:
+            warn(f"{source}: {note}")
     if timing and not quiet:
         if result.single or verbose:
             for record in batch.records:
-                stderr.print(reports.timing_table(record))
+                show(stderr, reports.timing_table(record))
         if not result.single and batch.records:
-            stderr.print(reports.summary_table(batch.records, caption=reports.throughput(batch)))
+            caption = reports.throughput(batch)
+            show(stderr, reports.summary_table(batch.records, caption=caption))
     if result.single:
-        if batch.interrupted:
-            stderr.print("imconv: interrupted", markup=False)
-        elif batch.errors:
-            fail(batch.errors[0])  # one image: its error and hint, but it is not a usage error
-        elif batch.existing and not quiet:
-            stderr.print("imconv: the output exists and was kept (--skip-existing)", markup=False)
+        _render_single(batch, quiet=quiet)
         return status
-    if batch.failures:
-        stderr.print(reports.failure_table(batch.failures))
+    _render_failures(batch.failures)
+    _render_unfinished(result)
     if not quiet:
         stderr.print(reports.batch_summary(batch), markup=False)
     if batch.interrupted:
+        another = " (and another --report name)" if result.report is not None else ""
         stderr.print(
             f"imconv: interrupted: {len(batch.records)} written, {batch.not_done} not done; "
-            "the same command with --skip-existing finishes the set",
+            f"the same command with --skip-existing{another} finishes the set",
             markup=False,
         )
     return status
+
+
+def _render_single(batch: BatchResult, *, quiet: bool) -> None:
+    """One named input: its error (with its hint), or that it was kept or interrupted."""
+    if batch.interrupted:
+        stderr.print("imconv: interrupted", markup=False)
+    elif batch.errors:
+        fail(batch.errors[0])  # one image: its error and hint, but it is not a usage error
+    elif batch.existing and not quiet:
+        stderr.print("imconv: the output exists and was kept (--skip-existing)", markup=False)
+
+
+def _render_failures(failures: list[tuple[str, str]]) -> None:
+    """The failed files: a table on a terminal; elsewhere one plain line each,
+    ``imconv: PATH: message``, whole paths, for grep and logs."""
+    from imconv import report as reports
+
+    if not failures:
+        return
+    if stderr.is_terminal:
+        stderr.print(reports.failure_table(failures))
+        return
+    for source, reason in failures:
+        stderr.print(f"imconv: {source}: {reason}", markup=False)
+
+
+#: On a terminal, at most this many unfinished files are named (all of them elsewhere).
+SHOWN_UNFINISHED = 10
+
+
+def _render_unfinished(result: RunResult) -> None:
+    """The files whose output is missing, one line each (on a terminal, the first few)."""
+    unfinished = result.unfinished
+    shown = unfinished[:SHOWN_UNFINISHED] if stderr.is_terminal else unfinished
+    for job in shown:
+        stderr.print(f"imconv: {job.source}: not done (interrupted)", markup=False)
+    if len(shown) < len(unfinished):
+        more = len(unfinished) - len(shown)
+        where = "; the report lists them all" if result.report is not None else ""
+        stderr.print(f"imconv: and {more} more not done{where}", markup=False)

@@ -9,10 +9,10 @@ import typer
 
 from imconv.errors import InvalidParameterError
 
-from ._app import ExitStatus, app, run_guarded, stderr, stdout
+from ._app import ExitStatus, KernelCommand, app, run_guarded, show, stderr, stdout, warn
 
 
-@app.command()
+@app.command(cls=KernelCommand)
 def kernels(
     context: typer.Context,
     name: Annotated[
@@ -58,18 +58,18 @@ def kernels(
         from imconv.report._figures import check_plot_path
 
         for warning in preset_warnings():
-            stderr.print(f"imconv: warning: {warning}", markup=False)
+            warn(warning)
         if name is None and (response or plot is not None):
             flag = "response" if response else "plot"
             raise InvalidParameterError(flag, True if response else str(plot), "used with NAME")
         if plot is not None:
             check_plot_path(plot, name="plot")
         if name is None:
-            stdout.print(reports.preset_table(list_presets()))
+            show(stdout, reports.preset_table(list_presets()))
             return ExitStatus.SUCCESS
         kernel = load_kernel(name)
         view = reports.response_view(kernel) if response else reports.kernel_view(kernel)
-        stdout.print(view)
+        show(stdout, view)
         if plot is not None:
             reports.plot_response(kernel, plot, name="plot")
             stderr.print(f"wrote {plot}", markup=False)
@@ -84,19 +84,19 @@ def bench(
     image: Annotated[
         Path | None,
         typer.Argument(
-            help="Image to time on. Default: samples/retina.jpg (1411x1411 RGB) in a source "
+            help="Image to time on. Default: samples/astronaut.png (512x512 RGB) in a source "
             "checkout, else a seeded random image of that size.",
             metavar="IMAGE",
             show_default=False,
         ),
     ] = None,
     sizes: Annotated[
-        str, typer.Option(metavar="K,K,...", help="Kernel sizes k (k x k).")
-    ] = "3,5,7,11,15,21,31,51",
+        str, typer.Option(metavar="K,K,...", help="Kernel sizes k (k x k), up to 4097.")
+    ] = "3,7,15,31",
     algorithms: Annotated[
         str, typer.Option(metavar="A,A,...", help="Algorithms to time (auto picks one).")
     ] = "auto,direct,matmul,fft,separable",
-    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per cell, after a warm-up.")] = 5,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per cell, after a warm-up.")] = 3,
     peers: Annotated[
         bool,
         typer.Option(
@@ -119,12 +119,15 @@ def bench(
             help="Skip a contender whose time grows with k^2 (direct, matmul, separable, "
             "ndimage) once one run is expected to take longer.",
         ),
-    ] = 1.0,
+    ] = 0.25,
     random: Annotated[
         str | None,
         typer.Option(metavar="WxH", help="Time on a seeded random RGB image of this size."),
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the kernels and random image.")] = 0,
+    max_pixels: Annotated[
+        int | None, typer.Option(min=1, help="Largest IMAGE accepted (Pillow's bomb limit).")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     csv_output: Annotated[
         bool, typer.Option("--csv", help="CSV on stdout, a row per contender and size.")
@@ -144,7 +147,8 @@ def bench(
     """Time every algorithm (and with --peers SciPy, OpenCV, Pillow) over kernel sizes.
 
     Random non-separable k x k kernels, convolve, same size, reflect padding. Prints the
-    median and spread per size, marks the fastest, and names the crossover sizes.
+    median and spread per size, marks the fastest, and names the crossover sizes. The
+    defaults take seconds; give an IMAGE, more --sizes and --repeat for a thorough run.
 
     [b]Examples[/b]
 
@@ -170,10 +174,14 @@ def bench(
             from imconv.bench.plot import check_plot_path
 
             check_plot_path(plot)
-        picture = benches.bench_image(image, random_size=shape, seed=seed)
+        used, capped = benches.bench_threads(threads)
+        if capped is not None:
+            warn(capped)
+        picture = benches.bench_image(image, random_size=shape, seed=seed, max_pixels=max_pixels)
         contenders, missing = benches.contenders_for(
-            chosen, peers=peers, threads=threads, autotune=autotune
+            chosen, peers=peers, threads=used, autotune=autotune
         )
+        stderr.print(reports.bench_intent(picture, contenders, size_list, repeat), markup=False)
         cells = len(size_list) * len(contenders)
         with reports.BenchProgress(stderr, cells) as progress:
             result = benches.run_bench(
@@ -181,7 +189,7 @@ def bench(
                 contenders,
                 sizes=size_list,
                 repeat=repeat,
-                threads=threads,
+                threads=used,
                 seed=seed,
                 budget=budget,
                 missing=missing,
@@ -192,7 +200,7 @@ def bench(
         elif csv_output:
             typer.echo(result.to_csv(), nl=False)
         else:
-            stdout.print(reports.bench_view(result))
+            show(stdout, reports.bench_view(result))
         if plot is not None:
             from imconv.bench.plot import plot_bench
 
@@ -223,4 +231,4 @@ def tuning(
             stdout.print(f"{cache.cache_file()}: {count} cached choices for this machine")
         return ExitStatus.SUCCESS
 
-    run_guarded(work)
+    run_guarded(work, context)

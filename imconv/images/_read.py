@@ -22,8 +22,21 @@ from ._picture import Picture, icc_fits
 
 __all__ = ["check_max_pixels", "read_image"]
 
-#: Errors Pillow raises for files that are not images or are damaged.
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+#: Pillow's decompression-bomb guard: the warning (made an error below) over the limit, the
+#: error at twice the limit (raised by ``Image.open`` before anything is decoded).
+_BOMBS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+#: Errors Pillow raises for files that are not images, are damaged, or are too large (the
+#: bomb error: every reader that catches these reports it as one line, see _open_error).
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
+)
 
 _ORIENTATION = 0x0112
 _DEEP_MODES = {"I;16": "I;16", "I;16B": "I;16", "I;16L": "I;16", "I;16N": "I;16"}
@@ -82,10 +95,10 @@ def _describe(source: Any) -> tuple[str, Path | None, Any]:
 
 def _open_error(error: BaseException, name: str, limit: int | None) -> ImageReadError:
     """A one-line ImageReadError for why Pillow could not open or decode ``name``."""
-    if isinstance(error, Image.DecompressionBombError | Image.DecompressionBombWarning):
+    if isinstance(error, _BOMBS):
         return ImageReadError(
             f"cannot read {name}: it has more pixels than the limit of {limit:,}",
-            hint="raise the limit with --max-pixels if you trust the file",
+            hint="raise the limit with `max_pixels` if you trust the file",
         )
     if isinstance(error, FileNotFoundError):
         return ImageReadError(f"cannot read {name}: no such file")

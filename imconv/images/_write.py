@@ -6,8 +6,8 @@ import contextlib
 import dataclasses
 import io
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -89,39 +89,91 @@ def _file_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, encode: Callable[[IO[bytes]], None]) -> None:
-    """Write through a temporary file in the same folder, fsync, then rename over ``path``."""
+def _open_folder(folder: Path, inside: Path | None) -> int:
+    """A descriptor of ``folder``. With ``inside``, the folder is walked down to from
+    ``inside``'s real path one component at a time, following no link: a link made or
+    swapped into the output tree cannot lead the write outside it."""
+    flags = os.O_RDONLY | os.O_DIRECTORY
+    target = os.path.realpath(folder)
     try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
-            dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix, delete=False
-        )
+        if inside is None:
+            return os.open(target, flags)
+        base = os.path.realpath(inside)
+        if os.path.commonpath([base, target]) != base:
+            raise ImageWriteError(
+                f"refusing to write into {str(folder)!r}: it leads outside the output folder "
+                f"{str(inside)!r} (to {target!r})"
+            )
+        descriptor = os.open(base, flags)
+        for part in Path(target).relative_to(base).parts:
+            try:
+                inner = os.open(part, flags | os.O_NOFOLLOW, dir_fd=descriptor)
+            finally:
+                os.close(descriptor)
+            descriptor = inner
+        return descriptor
     except OSError as error:
         raise ImageWriteError(
+            f"cannot write into {str(folder)!r}: {error.strerror or error}"
+        ) from error
+
+
+def _temporary(folder: int, path: Path) -> tuple[str, int]:
+    """A new hidden file beside ``path`` (``.stem.XXXXXXXX.suffix``) in the ``folder``
+    descriptor: its name and a writable descriptor."""
+    for _ in range(100):
+        name = f".{path.stem}.{secrets.token_hex(4)}{path.suffix}"
+        try:
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+            return name, os.open(name, flags, 0o600, dir_fd=folder)
+        except FileExistsError:
+            continue
+    raise ImageWriteError(f"cannot write {str(path)!r}: no free temporary name")  # pragma: no cover
+
+
+def write_atomic(
+    path: Path, encode: Callable[[IO[bytes]], None], *, inside: Path | None = None
+) -> None:
+    """Write through a temporary file in the same folder, fsync, then rename over ``path``.
+
+    The folder is opened once and the temporary file created, synced and renamed through
+    that descriptor; with ``inside``, the folder's real path must lie inside ``inside``'s
+    (a batch's output folder), checked as it is opened.
+    """
+    path = Path(path)
+    try:
+        folder = _open_folder(path.parent, inside)
+    except ImageWriteError as error:
+        if inside is not None:
+            raise
+        raise ImageWriteError(
             f"cannot write {str(path)!r}: folder {str(path.parent)!r} is not writable "
-            f"({error.strerror or error})"
+            f"({error.message.split(': ', 1)[-1]})"
         ) from error
     try:
-        with handle:
-            encode(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, _file_mode(path))
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Persist the rename (where the platform can sync a folder; best effort)."""
-    with contextlib.suppress(OSError, AttributeError):
-        descriptor = os.open(folder, os.O_RDONLY)
         try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+            name, descriptor = _temporary(folder, path)
+        except OSError as error:
+            raise ImageWriteError(
+                f"cannot write {str(path)!r}: folder {str(path.parent)!r} is not writable "
+                f"({error.strerror or error})"
+            ) from error
+        try:
+            # Named as the temporary file (TIFF pages read back: a read-write handle).
+            with open(name, "w+b", opener=lambda _name, _flags: descriptor) as handle:
+                encode(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(name, _file_mode(path), dir_fd=folder)
+            os.replace(name, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=folder)
+            raise
+        with contextlib.suppress(OSError):
+            os.fsync(folder)  # persist the rename (best effort)
+    finally:
+        os.close(folder)
 
 
 def _same_file(path: Path, other: Path) -> bool:
@@ -149,7 +201,7 @@ def _check_destination(path: Path, inputs: list[Path], *, overwrite: bool) -> No
         )
     if not overwrite:
         raise OutputExistsError(
-            f"output {str(path)!r} already exists", hint="use --overwrite to replace it"
+            f"output {str(path)!r} already exists", hint="use `overwrite` to replace it"
         )
 
 
@@ -180,8 +232,12 @@ def save_canvas(
     compress_level: int | None = None,
     overwrite: bool = False,
     inputs: Sequence[Path] = (),
+    inside: Path | None = None,
 ) -> None:
     """Encode a filled :class:`Canvas` to a file (atomically) or to a stream (``"-"``).
+
+    ``inside``: the output folder the file must stay in, checked as it is written (see
+    :func:`write_atomic`).
 
     Raises
     ------
@@ -194,7 +250,7 @@ def save_canvas(
     if isinstance(destination, Path) or (isinstance(destination, str) and destination != "-"):
         path = Path(destination)
         _check_destination(path, list(inputs), overwrite=overwrite)
-        write_atomic(path, _encoder(canvas, repr(str(path)), level, effort))
+        write_atomic(path, _encoder(canvas, repr(str(path)), level, effort), inside=inside)
         return
     stream = sys.stdout.buffer if isinstance(destination, str) else destination
     if not hasattr(stream, "write"):

@@ -362,7 +362,7 @@ class Kernel:
         if (np.abs(sums) <= _ZERO_SUM_RTOL * np.abs(units).sum(axis=axes, keepdims=True)).any():
             raise KernelError(
                 f"kernel {self.name!r} sums to 0 and cannot be normalized",
-                hint="--normalize divides by the sum; edge kernels sum to zero",
+                hint="`normalize` divides by the sum; edge kernels sum to zero",
             )
         return replace(self, weights=(units / sums).reshape(self.shape), factors=None)
 

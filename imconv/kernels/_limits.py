@@ -75,7 +75,12 @@ def check_bias(bias: Any, weights: np.ndarray, *, stacked: bool) -> np.ndarray |
     KernelError for a kernel set (sets take none) or a bad shape or value."""
     if bias is None:
         return None
-    values = np.asarray(bias)
+    try:
+        values = np.asarray(bias)
+    except ValueError:  # ragged nested lists
+        raise KernelError(
+            f"bias must be a number or a flat list of numbers; got {bias!r}"
+        ) from None
     if stacked or values.dtype.kind not in "biuf" or not np.isfinite(values).all():
         raise KernelError(
             f"bias must be finite real numbers, and a kernel set has none; got {bias!r}"

@@ -264,7 +264,7 @@ def _combined(
     if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
         raise KernelError(f"{spec.where}: parts must be a list of preset names; got {parts!r}")
     if combine is None:
-        raise KernelError(f"{spec.where}: combine must be one of {COMBINES}; got None")
+        raise KernelError(f"{spec.where}: parts need a combine, one of {COMBINES}; none given")
     return PresetSpec(spec.name, spec.where, spec.description, parts=tuple(parts),
                       combine=combine, absolute=absolute)  # fmt: skip
 

@@ -6,7 +6,7 @@ from :mod:`imconv.kernels`, bench results from :mod:`imconv.bench`. One module p
 subject: runs, kernels, progress, bench.
 """
 
-from ._bench import bench_table, bench_view
+from ._bench import bench_intent, bench_table, bench_view
 from ._kernels import heat_map, kernel_view, preset_table
 from ._progress import BatchProgress, BenchProgress, outcome_line
 from ._response import plot_response, response_view
@@ -23,6 +23,7 @@ __all__ = [
     "BatchProgress",
     "BenchProgress",
     "batch_summary",
+    "bench_intent",
     "bench_table",
     "bench_view",
     "failure_table",

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-
-if TYPE_CHECKING:
-    pass
-
 
 _BENCH_LABELS = {
     "scipy.ndimage.convolve": "ndimage",
@@ -107,6 +103,17 @@ def _crossover_line(result: Any) -> str:
         for c in found
     ]
     return "crossovers: " + ("; ".join(steps) if steps else "none")
+
+
+def bench_intent(image: Any, contenders: Any, sizes: Any, repeat: int) -> str:
+    """The line ``imconv bench`` prints before it starts: what it times, on what, how often."""
+    height, width, channels = image.pixels.shape
+    names = ", ".join(_bench_label(contender.name) for contender in contenders)
+    shown = ", ".join(map(str, sizes))
+    return (
+        f"imconv: timing {names} on {image.source} ({width}x{height}x{channels}) "
+        f"at k = {shown}, {repeat} runs each after a warm-up"
+    )
 
 
 def bench_view(result: Any) -> Group:

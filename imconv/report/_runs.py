@@ -1,4 +1,8 @@
-"""A run's records as Rich tables: timings, batch summaries, failures, dry-run plans."""
+"""A run's records as Rich tables: timings, batch summaries, failures, dry-run plans.
+
+Each table is at least as wide as its title (a path): printed wide enough (into a pipe or
+a file, see ``imconv.cli.show``), no title or cell is wrapped or cut.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def _rate(megapixels: float, seconds: float) -> str:
 def timing_table(record: ImageRecord) -> Table:
     """One row per stage: milliseconds, megapixels per second, algorithm and why."""
     title = f"{record.source}  {record.width}x{record.height}x{record.channels} ({record.mode})"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", min_width=len(title))
     table.add_column("stage")
     table.add_column("ms", justify="right")
     table.add_column("MP/s", justify="right")
@@ -46,6 +50,7 @@ def summary_table(records: Sequence[ImageRecord], *, caption: str | None = None)
         title_justify="left",
         caption=caption,
         caption_justify="left",
+        min_width=len(caption or ""),
     )
     for column in ("stage", "total ms", "median ms", "p95 ms"):
         table.add_column(column, justify="left" if column == "stage" else "right")
@@ -105,7 +110,8 @@ def _bytes(count: float) -> str:
 
 def plan_table(source: str, planned: Sequence[PlannedStep]) -> Table:
     """``--dry-run``: one row per step with shapes, algorithm, why, operations, memory."""
-    table = Table(title=f"{source}: plan (nothing computed)", title_justify="left")
+    title = f"{source}: plan (nothing computed)"
+    table = Table(title=title, title_justify="left", min_width=len(title))
     for column in ("step", "in", "out", "algorithm", "operations", "peak memory", "why"):
         table.add_column(
             column,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from imconv.batch import (
+    FALLBACK_SUFFIX,
+    STDIO,
     Batch,
     BatchTask,
     Existing,
@@ -26,14 +28,16 @@ from imconv.batch import (
     run_batch,
     worker_count,
 )
+from imconv.batch.cluster import LOCAL
 from imconv.choices import PHOTO_PADDING, Operation
 from imconv.engine import ConvOptions
 from imconv.environment import cores
-from imconv.errors import ImconvError, InvalidParameterError
+from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError
 from imconv.kernels import Kernel, load_kernel
 from imconv.stream import OutputSettings, Recipe, plan_image
 
 from ._document import report_document, write_report
+from ._memory import check_memory
 from ._result import RunResult
 
 KernelLike = Kernel | str | PathLike[str]
@@ -126,12 +130,55 @@ def _batch(
     return assign_outputs(inputs, output, naming=naming, selection=selection, existing=existing)
 
 
-def _threads(requested: int | None, workers: int, scheduler: str | None) -> int:
-    """Engine threads per image: as asked, else one per process when several run at once
-    (N workers on N cores), else every core."""
+def _threads(
+    requested: int | None, workers: int, scheduler: str | None, warnings: list[str]
+) -> int:
+    """Engine threads per image: as asked (at most the cores, on this machine), else one
+    per process when several run at once (N workers on N cores), else every core."""
     if requested is not None:
+        if requested > cores() and scheduler in (None, LOCAL):
+            warnings.append(
+                f"`threads` {requested} is more than the {cores()} cores: using {cores()}"
+            )
+            return cores()
         return requested
     return 1 if workers > 1 or scheduler is not None else cores()
+
+
+def _workers(
+    batch: Batch, requested: int | None, scheduler: str | None, warnings: list[str]
+) -> int:
+    """Processes: at most one per file (:func:`worker_count`); a warning when more were asked
+    than this machine has cores (each file then runs slower)."""
+    if batch.single:
+        return 1
+    workers = worker_count(len(batch.jobs), requested, scheduler)
+    if requested is not None and workers > cores() and scheduler in (None, LOCAL):
+        warnings.append(
+            f"`workers` {workers} is more than the {cores()} cores: the files share them, "
+            "each runs slower (the default is one worker per core)"
+        )
+    return workers
+
+
+def _fallbacks(batch: Batch, naming_format: str | None) -> str | None:
+    """One warning for the inputs written as PNG: formats imconv reads but cannot write."""
+    if naming_format is not None:
+        return None
+    from imconv.images import SUPPORTED_SUFFIXES
+
+    suffixes = sorted(
+        {
+            Path(job.source).suffix.lower() or "files without a suffix"
+            for job in batch.jobs
+            if STDIO not in (job.source, job.destination)
+            and Path(job.source).suffix.lower() not in SUPPORTED_SUFFIXES
+            and Path(job.destination).suffix.lower() == FALLBACK_SUFFIX
+        }
+    )
+    if not suffixes:
+        return None
+    return f"imconv does not write {', '.join(suffixes)}: those outputs are written as PNG"
 
 
 def apply(
@@ -247,17 +294,23 @@ def _apply(
         require(scheduler)
     batch = _batch(recipe, inputs, output, choices)
     result.single = batch.single
+    result.jobs = list(batch.jobs)
     if report is not None:
-        check_report(report, batch.jobs)
+        check_report(report, batch.jobs, overwrite=recipe.output.overwrite)
+    if (fallback := _fallbacks(batch, choices["format"])) is not None:
+        result.warnings.append(fallback)
     if dry_run:
         result.planned = [(job.source, plan_image(job.source, recipe)) for job in batch.jobs]
         return
-    workers = 1 if batch.single else worker_count(len(batch.jobs), run["workers"], scheduler)
+    workers = _workers(batch, run["workers"], scheduler, result.warnings)
     result.workers, result.scheduler = workers, None if batch.single else scheduler
-    result.threads = _threads(run["threads"], workers, result.scheduler)
+    result.threads = _threads(run["threads"], workers, result.scheduler, result.warnings)
+    if result.scheduler is None or result.scheduler == LOCAL:
+        check_memory(batch.jobs, recipe)
     recipe = result.recipe = recipe.with_options(threads=result.threads)
     store = _store(recipe)
     task = BatchTask(recipe, store=dict(store or {}))
+    _make_output_folders(batch)
     if listener is not None:
         listener.start(batch)
     advance = None if listener is None else listener.advance
@@ -274,10 +327,31 @@ def _apply(
         store.save()
     if report is not None:
         document = report_document(
-            recipe, result.batch, threads=result.threads, single=batch.single
+            recipe,
+            result.batch,
+            threads=result.threads,
+            single=batch.single,
+            warnings=result.warnings,
         )
+        _make_folder(report.parent)  # allowed by check_report: below the output folder
         write_report(report, document)
         result.report = report
+
+
+def _make_output_folders(batch: Batch) -> None:
+    """Make the output folder of a batch (and its parents) when missing, as ``cp -r`` does."""
+    for root in sorted({job.root for job in batch.jobs if job.root is not None}):
+        _make_folder(Path(root))
+
+
+def _make_folder(folder: Path) -> None:
+    """Make ``folder`` and its parents when missing, or say why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImageWriteError(
+            f"cannot create the output folder {str(folder)!r}: {error.strerror or error}"
+        ) from error
 
 
 def _store(recipe: Recipe) -> Any:

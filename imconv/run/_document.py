@@ -58,6 +58,7 @@ def record_dict(record: ImageRecord) -> dict[str, Any]:
         "mode": record.mode,
         "output_shape": list(record.output_shape),
         "range": record.range_rule,
+        "notes": list(dict.fromkeys(record.notes)),
         "megapixels": record.megapixels,
         "seconds": record.seconds,
         "stages": [
@@ -110,11 +111,18 @@ def run_dict(result: BatchResult) -> dict[str, Any]:
 
 
 def report_document(
-    recipe: Recipe, result: BatchResult, *, threads: int, single: bool
+    recipe: Recipe,
+    result: BatchResult,
+    *,
+    threads: int,
+    single: bool,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``report`` document: every image, the summary, options and environment.
 
-    A batch (not ``single``) adds its wall time, throughput and counts to the summary.
+    ``warnings`` are the run's (parameters in backticks); each image carries its own
+    ``notes``. A batch (not ``single``) adds its wall time, throughput and counts to the
+    summary; ``unfinished`` lists the inputs whose output is missing (interrupted).
     """
     records = result.records
     document: dict[str, Any] = {
@@ -126,6 +134,10 @@ def report_document(
         "machine": machine(),
         "images": [record_dict(record) for record in records],
         "failures": [{"input": name, "error": reason} for name, reason in result.failures],
+        "unfinished": [
+            {"input": job.source, "output": job.destination} for job in result.unfinished
+        ],
+        "warnings": list(warnings),
         "summary": {
             "images": len(records),
             "failed": len(result.failures),

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +36,10 @@ from ._steps import Planner, StepPlans
 
 # Rows per band of the first pass over the input for ``mean`` padding's channel means.
 MEAN_ROWS = 256
+# A chain summing to more than this is not normalized; when more than SATURATED of its
+# output clips white under the clip rule, the record says so.
+UNNORMALIZED = 1.5
+SATURATED = 0.5
 
 
 @dataclass(frozen=True)
@@ -228,11 +233,19 @@ def _bounds(
     return (low, high) if low <= high else None
 
 
-def process_file(source: str, destination: str, recipe: Recipe, planner: Planner) -> ImageRecord:
+def process_file(
+    source: str,
+    destination: str,
+    recipe: Recipe,
+    planner: Planner,
+    *,
+    inside: str | None = None,
+) -> ImageRecord:
     """Read ``source``, run the recipe band by band, write ``destination``.
 
     ``planner`` keeps the plans of each step and image geometry (across the files of a
-    batch); the record says what each stage took and what the plans decided.
+    batch); the record says what each stage took and what the plans decided. ``inside``
+    (a batch's output folder): the output must stay in it, checked as it is written.
     """
     settings = recipe.output
     record = ImageRecord(source, output=destination)
@@ -249,7 +262,8 @@ def process_file(source: str, destination: str, recipe: Recipe, planner: Planner
             inputs = [image.path] if image.path else []
             images.save_canvas(canvas, destination, quality=settings.quality,
                                compress_level=settings.compress_level,
-                               overwrite=settings.overwrite, inputs=inputs)  # fmt: skip
+                               overwrite=settings.overwrite, inputs=inputs,
+                               inside=None if inside is None else Path(inside))  # fmt: skip
     finally:
         image.close()
     return record
@@ -291,13 +305,32 @@ def _write_bands(
         return canvas, clock
     canvas = images.Canvas(plan, height=height, width=width, channels=channels,
                            icc_profile=image.icc_profile, exif=image.exif)  # fmt: skip
+    gain = _gain(recipe) if mapped and rule is RangeRule.CLIP and top is not None else None
+    clipped = 0
     for start, stop in bands:
         colour, alpha = stream.band(start, stop, clock)
         with clock("map"):
+            if gain is not None:
+                clipped += int(np.count_nonzero(colour > top))
             if mapped and top is None:  # floats stored raw: abs, or rescale to 0..1
                 colour = images.map_range(colour, rule=rule, max_value=None, bounds=bounds)
             elif mapped:  # the canvas clips as it rounds: the rule's transform, in place
                 colour = images.transform_range(colour, rule=rule, max_value=top,
                                                 bounds=bounds, out=colour)  # fmt: skip
             canvas.put(start, colour, alpha)
+    share = clipped / max(height * width * channels, 1)
+    if gain is not None and share > SATURATED:
+        record.notes += (
+            f"the kernels sum to {gain:g}, not 1: {share:.0%} of the output is clipped to "
+            "white; `normalize` divides a kernel by its sum",
+        )
     return canvas, clock
+
+
+def _gain(recipe: Recipe) -> float | None:
+    """The chain's sum when it is far from 1 (a kernel not normalized), else None: the
+    output then saturates (a kernel set's output is not a sum)."""
+    if any(kernel.is_set or kernel.is_bank for kernel in recipe.kernels):
+        return None
+    gain = float(np.prod([kernel.sum for kernel in recipe.kernels]))
+    return gain if gain > UNNORMALIZED else None
