@@ -40,6 +40,13 @@ SHOWN_WITH = {
 }
 
 
+# The README's comparison of a blur of gamma-encoded values and one in linear light.
+COMPARED = {
+    "blur-gamma": ["gaussian:sigma=5"],
+    "blur-linear": ["gaussian:sigma=5", "--linear"],
+}
+
+
 def preset_names() -> list[str]:
     from imconv.kernels import preset_names
 
@@ -61,6 +68,13 @@ def main() -> None:
                        *options, *output, "--overwrite", "--quiet"]  # fmt: skip
             subprocess.run(command, check=True)
             cells.append((f"`{' '.join([kernel, *options])}`", name))
+        helmet = Path(folder) / "helmet.png"  # light next to dark, for the comparison
+        with Image.open(ROOT / "samples" / "astronaut.png") as photo:
+            photo.convert("RGB").crop((272, 332, 512, 512)).save(helmet)
+        for name, options in COMPARED.items():  # the README's before/after pictures
+            output = ["-o", str(GALLERY / f"{name}.jpg"), "--quality", str(QUALITY)]
+            subprocess.run([sys.executable, "-m", "imconv", "apply", *options, str(helmet),
+                            *output, "--overwrite", "--quiet"], check=True)  # fmt: skip
     rows = ["| " + " | ".join([""] * COLUMNS) + " |", "|" + " --- |" * COLUMNS]
     for start in range(0, len(cells), COLUMNS):
         chunk = cells[start : start + COLUMNS]

@@ -71,6 +71,38 @@ def apply(
     normalize: Annotated[
         bool, typer.Option("--normalize", help="Divide each kernel by its sum.")
     ] = False,
+    combine: Annotated[
+        str | None,
+        typer.Option(
+            metavar="magnitude|max|min|sum",
+            help="Combine the parts of a kernel set per pixel by this rule (sobel, kirsch, "
+            "compass, ImageMagick lists 'k1;k2', which are otherwise applied in turn).",
+        ),
+    ] = None,
+    linear: Annotated[
+        bool,
+        typer.Option(
+            "--linear",
+            help="Filter in linear light: the sRGB curve undone before, redone after "
+            "(8- and 16-bit images; alpha untouched).",
+        ),
+    ] = False,
+    channels: Annotated[
+        str | None,
+        typer.Option(
+            metavar="r,g,b,a|l",
+            help="Filter only these channels (the others pass through), or l for "
+            "luminance only (colour kept: no colour fringes).",
+        ),
+    ] = None,
+    depth: Annotated[
+        str | None,
+        typer.Option(
+            metavar="8|16|32f",
+            help="Output depth (default: the input's): 16 keeps the fractions 8 bits "
+            "round away (PNG, TIFF, PGM); 32f writes raw floats (TIFF, .npy).",
+        ),
+    ] = None,
     range: Annotated[
         str | None,
         typer.Option(
@@ -91,6 +123,10 @@ def apply(
         ),
     ] = "auto",
     quality: Annotated[int | None, typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
+    compress_level: Annotated[
+        int | None,
+        typer.Option(min=0, max=9, help="PNG compression effort, 0 (fast) to 9 (default 6)."),
+    ] = None,
     montage: Annotated[
         bool, typer.Option("--montage", help="Kernel banks: tile the feature maps in a PNG.")
     ] = False,
@@ -199,6 +235,12 @@ def apply(
       imconv apply sobel photo.jpg --padding replicate --range rescale
 
       imconv apply gaussian:sigma=2 photos/ -o out/ --recursive --include '*.jpg'
+
+      imconv apply gaussian:sigma=4 photo.jpg --linear        [dim]# blur in linear light[/dim]
+
+      imconv apply sharpen photo.jpg --channels l            [dim]# lightness only[/dim]
+
+      imconv apply kirsch photo.png --depth 16 -o edges.png
     """
 
     def work() -> ExitStatus:
@@ -226,9 +268,14 @@ def apply(
             correlate=correlate,
             algorithm=algorithm,
             normalize=normalize,
+            combine=combine,
+            linear=linear,
+            channels=channels,
+            depth=depth,
             range=range,
             alpha=alpha,
             quality=quality,
+            compress_level=compress_level,
             montage=montage,
             report=report,
             overwrite=overwrite,

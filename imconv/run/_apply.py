@@ -32,7 +32,7 @@ from imconv.batch.cluster import LOCAL
 from imconv.choices import PHOTO_PADDING, Operation
 from imconv.engine import ConvOptions
 from imconv.environment import cores
-from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError
+from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError, KernelError
 from imconv.kernels import Kernel, load_kernel
 from imconv.stream import OutputSettings, Recipe, plan_image
 
@@ -56,8 +56,17 @@ class Listener(Protocol):
         """The run is over (also after an error or Ctrl-C)."""
 
 
-def _kernel(value: KernelLike, normalize: bool) -> Kernel:
-    kernel = value if isinstance(value, Kernel) else load_kernel(value)
+def _kernel(value: KernelLike, normalize: bool, combine: str | None) -> Kernel:
+    """A kernel loaded (its set combined by ``combine`` when given), normalized if asked."""
+    if isinstance(value, Kernel):
+        kernel = value if combine is None or not value.is_set else value.with_combine(combine)
+    elif combine is None:
+        kernel = load_kernel(value)
+    else:
+        try:
+            kernel = load_kernel(value, combine=combine)
+        except KernelError:  # a single kernel of the chain: the rule is for its sets
+            kernel = load_kernel(value)  # (and raises again if it was something else)
     return kernel.normalized() if normalize else kernel
 
 
@@ -77,12 +86,17 @@ def make_recipe(
     *,
     then: Any = (),
     normalize: bool = False,
+    combine: str | None = None,
     correlate: bool = False,
     autotune: bool = False,
     verify: bool = False,
+    linear: bool = False,
+    channels: str | None = None,
     range: str | None = None,
     alpha: str = "auto",
     quality: int | None = None,
+    compress_level: int | None = None,
+    depth: str | int | None = None,
     montage: bool = False,
     overwrite: bool = False,
     max_pixels: int | None = None,
@@ -93,11 +107,19 @@ def make_recipe(
     ``options`` are the engine's (:class:`~imconv.engine.ConvOptions` fields), with the
     image defaults (reflect padding, channels last).
     """
-    kernels = tuple(_kernel(k, normalize) for k in (kernel, *_sequence(then, "then")))
+    named = (kernel, *_sequence(then, "then"))
+    kernels = tuple(_kernel(k, normalize, combine) for k in named)
+    if combine is not None and not any(k.is_set for k in kernels):
+        raise InvalidParameterError(
+            "combine", combine, "given with a kernel set (sobel, kirsch, compass, an "
+            "ImageMagick kernel list)"
+        )  # fmt: skip
     output = OutputSettings(
         range_rule=range,
         alpha=alpha,
         quality=quality,
+        compress_level=compress_level,
+        depth=None if depth is None else str(depth),
         montage=montage,
         overwrite=overwrite,
         max_pixels=max_pixels,
@@ -108,6 +130,8 @@ def make_recipe(
         operation=Operation.CORRELATE if correlate else Operation.CONVOLVE,
         autotune=autotune,
         verify=verify,
+        linear=linear,
+        channels=channels,
         output=output,
     )
 
