@@ -56,6 +56,18 @@ class Algorithm(StrEnum):
     SEPARABLE = "separable"
 
 
+class NanTreatment(StrEnum):
+    """What non-finite inputs (NaN, inf) mean.
+
+    ``propagate``: an output is non-finite exactly when its window holds a non-finite
+    input under a non-zero tap, whatever the algorithm. ``ignore``: they are missing data,
+    and the convolution is normalized over the valid inputs of each window.
+    """
+
+    PROPAGATE = "propagate"
+    IGNORE = "ignore"
+
+
 class Operation(StrEnum):
     """What a plan computes: convolution flips the kernel on every spatial axis."""
 

@@ -1,11 +1,16 @@
 """A deliberately naive reference for the engine contract (README, The Python library).
 
-Written straight from the definition, one output and one tap at a time, in float64:
+Written straight from the definition, one output and one tap at a time, in float64 (or
+complex128):
 
-    y[j] = sum_m xp[j*s + m*d] * w[m]
+    y[j] = sum_m xp[j*s + m*d - origin] * w[m]
 
-with ``xp`` the input extended by ``numpy.pad``. It imports nothing from imconv, so a
-mistake shared by the engine's helpers cannot hide here. Slow on purpose: keep arrays tiny.
+with ``xp`` the input extended by ``numpy.pad``, over the non-zero taps (so a NaN under a
+zero tap stays out, as the contract's ``nan="propagate"`` says). With ``nan="ignore"``
+(or a mask) it is normalized convolution, ``sum(w*x*v) / sum(w*v) * sum(w)`` over the
+valid inputs of each window, NaN where none meets a non-zero tap. It imports nothing from
+imconv, so a mistake shared by the engine's helpers cannot hide here. Slow on purpose:
+keep arrays tiny.
 """
 
 from __future__ import annotations
@@ -45,13 +50,26 @@ def pad_widths(
 
 
 def extend(
-    x: np.ndarray, widths: Sequence[tuple[int, int]], padding: str, cval: float
+    x: np.ndarray,
+    widths: Sequence[tuple[int, int]],
+    padding: str,
+    cval: float,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``x`` (float64, one channel) extended by ``widths`` with ``padding``, via numpy.pad."""
+    """``x`` (one channel) extended by ``widths`` with ``padding``, via numpy.pad; ``mean``
+    over the ``valid`` values when given."""
     if padding in _NUMPY_PAD:
         return np.pad(x, widths, mode=_NUMPY_PAD[padding])
-    value = {"zero": 0.0, "constant": cval, "mean": float(np.mean(x))}[padding]
+    if padding == "mean":
+        value = np.mean(x) if valid is None else (np.mean(x[valid]) if valid.any() else np.nan)
+    else:
+        value = {"zero": 0.0, "constant": cval}[padding]
     return np.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _wide(a: object) -> np.ndarray:
+    array = np.asarray(a)
+    return array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)
 
 
 def correlate_one(
@@ -63,24 +81,55 @@ def correlate_one(
     cval: float = 0.0,
     stride: int | Sequence[int] = 1,
     dilation: int | Sequence[int] = 1,
+    origin: int | Sequence[int] = 0,
+    nan: str = "propagate",
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Correlation of one channel ``x`` with a kernel ``w`` of the same ndim, by loops."""
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
+    x, w = _wide(x), _wide(w)
     assert x.ndim == w.ndim
     s = _per_axis(stride, x.ndim)
     d = _per_axis(dilation, x.ndim)
-    xp = extend(x, pad_widths(mode, w.shape, d), padding, cval)
+    o = _per_axis(origin, x.ndim)
+    normalized = nan == "ignore" or mask is not None
+    valid = np.isfinite(x) & (True if mask is None else np.asarray(mask, dtype=bool))
+    # Pad generously: numpy.pad's extension at a position does not depend on the width.
+    widths = pad_widths(mode, w.shape, d)
+    wide = [ke + abs(oo) for ke, oo in zip(w.shape, o, strict=True)]
+    big = [di * ke for di, ke in zip(d, wide, strict=True)]
+    xp = extend(x, [(b, b) for b in big], padding, cval, valid if normalized else None)
+    vp = np.pad(
+        valid,
+        [(b, b) for b in big],
+        mode=_NUMPY_PAD.get(padding, "constant"),
+        **({} if padding in _NUMPY_PAD else {"constant_values": True}),
+    )
+    shift = [b - before - oo for b, (before, _), oo in zip(big, widths, o, strict=True)]
     k_eff = [di * (k - 1) + 1 for k, di in zip(w.shape, d, strict=True)]
-    out_shape = [(p - ke) // si + 1 for p, ke, si in zip(xp.shape, k_eff, s, strict=True)]
-    y = np.zeros(out_shape, dtype=np.float64)
-    for j in itertools.product(*(range(n) for n in out_shape)):
-        total = 0.0
-        for m in itertools.product(*(range(k) for k in w.shape)):
-            at = tuple(jj * si + mm * di for jj, mm, si, di in zip(j, m, s, d, strict=True))
-            total += xp[at] * w[m]
-        y[j] = total
+    padded = [n + a + b for n, (a, b) in zip(x.shape, widths, strict=True)]
+    out_shape = [(p - ke) // si + 1 for p, ke, si in zip(padded, k_eff, s, strict=True)]
+    y = np.zeros(out_shape, dtype=np.result_type(x, w))
+    taps = [m for m in itertools.product(*(range(k) for k in w.shape)) if w[m] != 0]
+    with np.errstate(all="ignore"):  # inf - inf is NaN, as the contract wants
+        _loop(y, xp, vp, w, taps, s, d, shift, normalized)
     return y
+
+
+def _loop(y, xp, vp, w, taps, s, d, shift, normalized) -> None:
+    """Every output of ``y`` by the definition (see :func:`correlate_one`)."""
+    for j in itertools.product(*(range(n) for n in y.shape)):
+        total, weight, seen = 0.0, 0.0, False
+        for m in taps:
+            at = tuple(
+                jj * si + mm * di + sh for jj, mm, si, di, sh in zip(j, m, s, d, shift, strict=True)
+            )
+            if not normalized:
+                total += xp[at] * w[m]
+            elif vp[at] and np.isfinite(xp[at]):
+                total, weight, seen = total + xp[at] * w[m], weight + w[m], True
+        if normalized:
+            total = total / weight * w.sum() if seen else np.nan
+        y[j] = total
 
 
 def correlate(
@@ -94,19 +143,32 @@ def correlate(
     dilation: int | Sequence[int] = 1,
     channel_axis: int | None = None,
     bias: float | Sequence[float] | None = None,
+    origin: int | Sequence[int] = 0,
+    nan: str = "propagate",
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """The contract's correlation, with channels: a per-channel kernel or a bank with bias.
 
     With ``channel_axis`` and ``w.ndim == x.ndim - 1`` every channel is correlated with
     ``w``; with ``w.ndim == x.ndim + 1`` ``w`` is a bank ``(C_out, C_in, *spatial)`` and
-    output channel ``o`` is ``sum_i correlate_one(x_i, w[o, i]) + bias[o]``.
+    output channel ``o`` is ``sum_i correlate_one(x_i, w[o, i]) + bias[o]`` (under
+    ``nan="ignore"`` each pair normalized on its own; all-zero pairs add nothing). ``mask``
+    has the shape of ``x`` without its channel axis.
     """
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    opts = dict(mode=mode, padding=padding, cval=cval, stride=stride, dilation=dilation)
+    x, w = _wide(x), _wide(w)
+    opts = dict(
+        mode=mode,
+        padding=padding,
+        cval=cval,
+        stride=stride,
+        dilation=dilation,
+        origin=origin,
+        nan=nan,
+        mask=mask,
+    )
     if channel_axis is None:
         y = correlate_one(x, w, **opts)
-        return y + (0.0 if bias is None else float(np.asarray(bias).reshape(-1)[0]))
+        return y + (0.0 if bias is None else np.asarray(bias).reshape(-1)[0])
     axis = channel_axis % x.ndim
     channels = [np.take(x, i, axis=axis) for i in range(x.shape[axis])]
     if w.ndim == x.ndim - 1:
@@ -114,10 +176,12 @@ def correlate(
     else:
         outs = []
         for o in range(w.shape[0]):
-            acc = sum(correlate_one(c, w[o, i], **opts) for i, c in enumerate(channels))
-            outs.append(acc)
+            parts = [
+                correlate_one(c, w[o, i], **opts) for i, c in enumerate(channels) if w[o, i].any()
+            ]
+            outs.append(sum(parts) if parts else 0.0 * correlate_one(channels[0], w[o, 0], **opts))
     if bias is not None:
-        b = np.broadcast_to(np.asarray(bias, dtype=np.float64), (len(outs),))
+        b = np.broadcast_to(np.asarray(bias), (len(outs),))
         outs = [out + b[o] for o, out in enumerate(outs)]
     return np.stack(outs, axis=axis)
 
@@ -130,11 +194,14 @@ def flip(w: np.ndarray, spatial: int | None = None) -> np.ndarray:
 
 
 def convolve(x: np.ndarray, w: np.ndarray, **options: object) -> np.ndarray:
-    """The contract's convolution: correlation with the kernel flipped on every spatial axis."""
+    """The contract's convolution: correlation with the kernel flipped on every spatial axis
+    and the origin mirrored."""
     x = np.asarray(x)
     w = np.asarray(w)
     spatial = x.ndim if options.get("channel_axis") is None else x.ndim - 1
-    return correlate(x, flip(w, spatial), **options)  # type: ignore[arg-type]
+    origin = options.pop("origin", 0)
+    mirrored = tuple(-int(o) for o in np.broadcast_to(origin, (spatial,)))
+    return correlate(x, flip(w, spatial), origin=mirrored, **options)  # type: ignore[arg-type]
 
 
 def assert_close(
@@ -147,11 +214,11 @@ def assert_close(
     the scale of the whole output). ``floor`` is a lower bound on that scale, for outputs
     that vanish while the inputs do not (rounding then scales with the inputs).
     """
-    got = np.asarray(got)
-    expected = np.asarray(expected, dtype=np.float64)
+    got = _wide(got)
+    expected = _wide(expected)
     assert got.shape == expected.shape, f"{context}: shape {got.shape} != {expected.shape}"
     scale = max(float(np.max(np.abs(expected), initial=0.0)), floor)
-    error = float(np.max(np.abs(got.astype(np.float64) - expected), initial=0.0))
+    error = float(np.max(np.abs(got - expected), initial=0.0))
     assert error <= rtol * scale, (
         f"{context}: max error {error:.3g} > {rtol:g} * max|y| = {rtol * scale:.3g}"
     )

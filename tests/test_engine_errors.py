@@ -67,7 +67,20 @@ BAD_CALLS = [
         "image must be a non-empty array; got shape (0, 4)",
         x=np.ones((0, 4)),
     ),
-    Bad("image-scalar", ShapeError, "image must be a non-empty array; got shape ()", x=3.0),
+    Bad(
+        "image-scalar",
+        ShapeError,
+        "image must have at least one axis; got 3.0, a 0-d array (a single number)",
+        x=3.0,
+    ),
+    Bad(
+        "kernel-scalar",
+        ShapeError,
+        "kernel must have at least one axis per spatial axis of the image; got 2.0, a 0-d "
+        "array (a single number)",
+        x=np.ones(3),
+        w=2.0,
+    ),
     Bad(
         "kernel-ndim",
         ShapeError,
@@ -236,21 +249,15 @@ BAD_CALLS = [
         options=dict(channel_axis=True),
     ),
     Bad(
-        "image-complex",
+        "kernel-object",
         InvalidParameterError,
-        "image dtype must be real: bool, integer or floating point; got 'complex128'",
-        x=np.ones((4, 4), dtype=complex),
-    ),
-    Bad(
-        "kernel-complex",
-        InvalidParameterError,
-        "kernel dtype must be real: bool, integer or floating point; got 'complex128'",
-        w=np.ones((3, 3), dtype=complex),
+        "kernel dtype must be numeric: bool, integer, floating point or complex; got 'object'",
+        w=np.array([[1.0, None]]),
     ),
     Bad(
         "image-object",
         InvalidParameterError,
-        "image dtype must be real: bool, integer or floating point; got 'object'",
+        "image dtype must be numeric: bool, integer, floating point or complex; got 'object'",
         x=np.array([[1.0, None]]),
     ),
     Bad(
@@ -268,13 +275,22 @@ BAD_CALLS = [
     Bad(
         "cval-nan",
         InvalidParameterError,
-        "cval must be a finite number; got nan",
+        "cval must be a finite number (or nan with nan='ignore': the border as missing "
+        "data); got nan",
         options=dict(padding="constant", cval=np.nan),
+    ),
+    Bad(
+        "cval-inf-even-ignoring",
+        InvalidParameterError,
+        "cval must be a finite number (or nan with nan='ignore': the border as missing "
+        "data); got inf",
+        options=dict(padding="constant", cval=np.inf, nan="ignore"),
     ),
     Bad(
         "cval-text",
         InvalidParameterError,
-        "cval must be a finite number; got 'a'",
+        "cval must be a finite number (or nan with nan='ignore': the border as missing "
+        "data); got 'a'",
         options=dict(padding="constant", cval="a"),
     ),
 ]

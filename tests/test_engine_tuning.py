@@ -108,9 +108,9 @@ def test_autotune_times_the_layout_and_path_that_run(monkeypatch: pytest.MonkeyP
     seen: list[tuple[str, str, str, tuple[int, ...]]] = []
     real = _plan.Plan._execute
 
-    def spy(self: imconv.Plan, padded: np.ndarray, spec: object) -> np.ndarray:
+    def spy(self: imconv.Plan, padded: np.ndarray, spec: object, *args, **kwargs) -> np.ndarray:
         seen.append((str(self.algorithm), str(self.layout), padded.dtype.name, padded.shape))
-        return real(self, padded, spec)
+        return real(self, padded, spec, *args, **kwargs)
 
     monkeypatch.setattr(_plan.Plan, "_execute", spy)
     photo = (RNG.random((96, 80, 3)) * 255).astype(np.uint8)

@@ -9,7 +9,11 @@ Conventions (the engine contract; docs/ARCHITECTURE.md has the map):
   ``same`` pads ``k_eff-1-(k_eff-1)//2`` before and ``(k_eff-1)//2`` after (NumPy's and
   SciPy's alignment for even kernels), ``valid`` pads nothing; stride keeps outputs
   ``0, s, 2s, ...``.
-* dtype: float64 input computes in float64; anything else in float32.
+* dtype: float64 input computes in float64; anything else in float32. Complex input or
+  kernel: complex128 if either is complex128 or the input is float64, else complex64.
+* ``origin`` shifts the kernel's anchor as in ``scipy.ndimage``; ``axes`` names the
+  spatial axes (others but ``channel_axis`` are a batch); ``nan`` and ``mask`` say what
+  non-finite and masked-out inputs mean (``propagate``, or normalized convolution).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from imconv.choices import Algorithm, Mode, Operation, Padding, Reason
+from imconv.choices import Algorithm, Mode, NanTreatment, Operation, Padding, Reason
 from imconv.errors import ShapeError
 
 from . import _tune
@@ -36,6 +40,7 @@ __all__ = [
     "ConvSpec",
     "Layout",
     "Mode",
+    "NanTreatment",
     "Operation",
     "Padding",
     "Plan",
@@ -75,6 +80,10 @@ def correlate(
     channel_axis: int | None = None,
     bias: Any = None,
     threads: int | None = None,
+    origin: int | tuple[int, ...] = 0,
+    axes: int | tuple[int, ...] | None = None,
+    nan: str = "propagate",
+    mask: Any = None,
     autotune: bool = False,
 ) -> np.ndarray:
     """Correlate ``x`` with the kernel ``w``: ``y[j] = sum_m xp[j*s + m*d] * w[m]``.
@@ -84,12 +93,13 @@ def correlate(
     Parameters
     ----------
     x : array_like
-        The signal, image or volume, of any number of axes; with ``channel_axis`` one of
-        them holds ``C`` channels.
+        The signal, image or volume, of any number of axes (real or complex); with
+        ``channel_axis`` one of them holds ``C`` channels, with ``axes`` some are a batch.
     w : array_like
-        Kernel with as many axes as ``x`` has spatial axes (applied to every channel on its
-        own), or with ``channel_axis`` a bank of shape ``(C_out, C_in, *spatial)``: output
-        channel ``o`` is ``sum_i correlate(x[..., i], w[o, i]) + bias[o]``.
+        Kernel (real or complex) with as many axes as ``x`` has spatial axes (applied to
+        every channel on its own), or with ``channel_axis`` a bank of shape
+        ``(C_out, C_in, *spatial)``: output channel ``o`` is
+        ``sum_i correlate(x[..., i], w[o, i]) + bias[o]``. Never conjugated.
     mode : {"same", "full", "valid"}
         Output size (see :func:`output_shape`): ``same`` keeps ``ceil(n/s)``, ``full``
         gives every overlap, ``valid`` only windows inside the input.
@@ -99,12 +109,14 @@ def correlate(
         replicate ``a a|a b c d|d d``, wrap ``c d|a b c d|a b``, mean ``m m|a b c d|m m``.
         Default ``zero``, the mathematical definition.
     cval : float
-        The value of ``constant`` padding.
+        The value of ``constant`` padding; ``nan`` (with ``nan="ignore"``) makes the
+        border missing data.
     stride, dilation : int or tuple of int
         Per spatial axis, or one for all; at least 1.
     algorithm : {"auto", "direct", "matmul", "fft", "separable"}
         All give the same result to within floating-point error (``1e-10`` of ``max|y|``
-        in float64, ``1e-4`` in float32); ``auto`` picks the fastest by a cost model.
+        in float64, ``1e-4`` in float32; the same non-finite outputs); ``auto`` picks the
+        fastest by a cost model.
     channel_axis : int, optional
         Axis of ``x`` holding channels; the output keeps it in the same place.
     bias : float or array_like, optional
@@ -112,6 +124,31 @@ def correlate(
     threads : int, optional
         Threads for bands, transforms and the BLAS calls of the stride-1 paths; default
         all cores.
+    origin : int or tuple of int
+        Shifts the kernel's anchor exactly as ``scipy.ndimage``'s ``origin``: output ``j``
+        reads ``xp[j*s + m*d - origin]``. Allowed per axis for correlation:
+        ``-(k//2) <= origin <= (k-1)//2`` with ``k = d*(k-1)+1`` the dilated size; for
+        convolution the mirror range, and ``convolve(x, w, origin=o) ==
+        correlate(x, flip(w), origin=-o)`` (``scipy.ndimage.convolve(..., origin=o)`` for
+        odd sizes, ``origin=o-1`` for even ones).
+    axes : int or tuple of int, optional
+        The spatial axes of ``x``, in the kernel's axis order (``scipy.ndimage``'s
+        ``axes``); every other axis except ``channel_axis`` is a batch axis, each of its
+        entries filtered on its own. A stack of photos ``(N, H, W, C)`` is
+        ``axes=(1, 2), channel_axis=-1``. Default: every axis but ``channel_axis``.
+    nan : {"propagate", "ignore"}
+        ``propagate``: an output is non-finite exactly when its window holds a non-finite
+        input under a non-zero tap, for every algorithm (NaN where a NaN or infinities of
+        both signs meet, else the infinity's sign; complex ``nan+nanj``). ``ignore``:
+        normalized convolution, non-finite inputs (and a constant border of ``cval=nan``)
+        are missing data: ``y = sum(w*x*v) / sum(w*v) * sum(w)`` over the window with
+        ``v = 1`` where the input is valid, NaN where no valid input meets a non-zero tap
+        (``astropy.convolution.convolve(..., nan_treatment="interpolate",
+        normalize_kernel=False)``); ``mean`` padding is the mean of the valid values; a
+        bank normalizes each (out, in) kernel on its own.
+    mask : array of bool, optional
+        ``True`` = valid, of the shape of ``x`` (or without its channel axis): masked-out
+        inputs are missing data, as with ``nan="ignore"``, which a mask turns on.
     autotune : bool
         With ``algorithm="auto"``: time the plausible algorithms on a band of this very
         problem and run the fastest; the choice is remembered in this process for every
@@ -120,23 +157,42 @@ def correlate(
     Returns
     -------
     ndarray
-        float64 when ``x`` is float64, else float32.
+        float64 when ``x`` is float64, else float32; complex128 or complex64 when ``x``
+        or ``w`` is complex (see :func:`plan`). Batch and channel axes where they were.
 
     Raises
     ------
     ShapeError
-        Empty arrays, kernel axes not matching, bank channels not matching, bias of the
-        wrong length, ``valid`` with a kernel larger than ``x``.
+        0-d or empty arrays, kernel axes not matching (or not matching ``axes``), bank
+        channels not matching, bias of the wrong length, ``valid`` with a kernel larger
+        than ``x``, a mask of the wrong shape or dtype.
     KernelError
-        Non-finite kernel values.
+        Non-finite kernel values; a kernel summing to zero (within ``1e-8`` of
+        ``sum(|w|)``) with ``nan="ignore"`` or a mask.
     InvalidParameterError
-        Unknown mode, padding or algorithm (the message lists the valid ones), stride,
-        dilation or threads below 1, non-finite ``cval``.
+        Unknown mode, padding, algorithm or nan (the message lists the valid ones),
+        stride, dilation or threads below 1, a non-finite ``cval`` (but ``nan`` with
+        ``nan="ignore"``), an ``origin`` outside its range, ``axes`` that are not
+        distinct axes of ``x`` other than ``channel_axis``.
+
+    Notes
+    -----
+    Under ``nan="ignore"`` an output whose window holds every input is the plain result
+    up to rounding (the denominator is ``sum(w)``); the cost is two runs of the algorithm
+    (of ``x*v`` and of ``v``) and a few passes over the data.
 
     Examples
     --------
     >>> correlate([0.0, 1.0, 0.0], [1.0, 2.0, 3.0]).tolist()
     [3.0, 2.0, 1.0]
+    >>> correlate([0.0, 1.0, 0.0, 0.0], [1.0, 2.0, 3.0], origin=1).tolist()
+    [0.0, 3.0, 2.0, 1.0]
+    >>> correlate([1.0, np.nan, 3.0], [1.0, 1.0, 1.0], nan="ignore").tolist()
+    [1.5, 6.0, 4.5]
+    >>> correlate([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], mask=np.array([True, False, True])).tolist()
+    [1.5, 6.0, 4.5]
+    >>> correlate([1j, 0.0], [1.0, 1j]).tolist()
+    [(-1+0j), 1j]
     """
     options = ConvOptions(
         mode=mode,
@@ -147,8 +203,11 @@ def correlate(
         algorithm=algorithm,
         channel_axis=channel_axis,
         threads=threads,
+        origin=origin,
+        axes=axes,
+        nan=nan,
     )
-    return _run(x, w, Operation.CORRELATE, options, bias=bias, autotune=autotune)
+    return _run(x, w, Operation.CORRELATE, options, bias=bias, mask=mask, autotune=autotune)
 
 
 def convolve(
@@ -164,12 +223,18 @@ def convolve(
     channel_axis: int | None = None,
     bias: Any = None,
     threads: int | None = None,
+    origin: int | tuple[int, ...] = 0,
+    axes: int | tuple[int, ...] | None = None,
+    nan: str = "propagate",
+    mask: Any = None,
     autotune: bool = False,
 ) -> np.ndarray:
     """Convolve ``x`` with ``w``: :func:`correlate` with ``w`` flipped on every spatial axis.
 
     Same parameters, returns and errors as :func:`correlate`; in every mode,
-    ``convolve(x, w) == correlate(x, flip(w))``.
+    ``convolve(x, w) == correlate(x, flip(w))``, and with an origin
+    ``convolve(x, w, origin=o) == correlate(x, flip(w), origin=-o)`` (whose range is the
+    mirror of correlation's: ``-((k-1)//2) <= o <= k//2``).
 
     Examples
     --------
@@ -187,20 +252,36 @@ def convolve(
         algorithm=algorithm,
         channel_axis=channel_axis,
         threads=threads,
+        origin=origin,
+        axes=axes,
+        nan=nan,
     )
-    return _run(x, w, Operation.CONVOLVE, options, bias=bias, autotune=autotune)
+    return _run(x, w, Operation.CONVOLVE, options, bias=bias, mask=mask, autotune=autotune)
 
 
 def _run(
-    x: Any, w: Any, operation: Operation, options: ConvOptions, *, bias: Any, autotune: bool
+    x: Any,
+    w: Any,
+    operation: Operation,
+    options: ConvOptions,
+    *,
+    bias: Any,
+    mask: Any,
+    autotune: bool,
 ) -> np.ndarray:
     x = np.asarray(x)
+    if x.ndim == 0:
+        raise ShapeError(
+            f"image must have at least one axis; got {x.item()!r}, a 0-d array (a single number)",
+            hint="pass a signal, an image or a volume",
+        )
     made = plan(
         x.shape,
         w,
         dtype=x.dtype,
         operation=operation,
         bias=bias,
+        mask=mask,
         autotune=autotune,
         options=options,
     )

@@ -24,10 +24,16 @@ _lock = threading.Lock()
 
 
 def axpy(dtype: np.dtype) -> Callable[..., np.ndarray]:
-    """``y += a * x`` in place for contiguous vectors of ``dtype`` (float32 or float64)."""
+    """``y += a * x`` in place for contiguous vectors of ``dtype`` (float32, float64,
+    complex64 or complex128: ``?axpy``, complex ones included)."""
     from scipy.linalg import blas
 
-    return blas.daxpy if dtype == np.float64 else blas.saxpy
+    return {
+        np.dtype(np.float64): blas.daxpy,
+        np.dtype(np.float32): blas.saxpy,
+        np.dtype(np.complex128): blas.zaxpy,
+        np.dtype(np.complex64): blas.caxpy,
+    }[np.dtype(dtype)]
 
 
 @cache

@@ -5,13 +5,15 @@ length ``L >= block + k_eff - 1`` equals the linear one on the ``block`` outputs
 follow the first ``k_eff - 1`` (overlap-save), so each band of output rows needs one
 forward transform of its input rows, a product with the kernel's transform (computed
 once), and one inverse. All channels go in one ``rfftn`` call with ``workers=threads``;
-float32 stays complex64. Dilation zero-stuffs the kernel; stride subsamples the result
-(the FFT cannot skip outputs, so strided FFT does the dense work).
+float32 stays complex64. Complex data takes the complex transforms (``fftn``) at their
+fast lengths. Dilation zero-stuffs the kernel; stride subsamples the result (the FFT
+cannot skip outputs, so strided FFT does the dense work).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +40,15 @@ def dilate(kernel: np.ndarray, dilation: tuple[int, ...]) -> np.ndarray:
     return stuffed
 
 
+def _transforms(spec: ConvSpec) -> tuple[Any, Any]:
+    """The forward and inverse transforms for the spec's dtype: real or complex."""
+    import scipy.fft
+
+    if spec.dtype.kind == "c":
+        return scipy.fft.fftn, scipy.fft.ifftn
+    return scipy.fft.rfftn, scipy.fft.irfftn
+
+
 def _spectrum(
     kernel: np.ndarray,
     spec: ConvSpec,
@@ -46,14 +57,13 @@ def _spectrum(
     memo: Memo | None,
 ) -> np.ndarray:
     """The transform of the flipped, dilated kernel at ``lengths`` (kept in ``memo``)."""
-    import scipy.fft
-
     key = ("spectrum", lengths, channels_last)
     if memo is not None and key in memo:
         return memo[key]
     axes = tuple(range(-spec.ndim, 0))
     flipped = np.flip(dilate(kernel, spec.dilation), axis=axes)
-    spectrum = scipy.fft.rfftn(flipped, s=lengths, axes=axes, workers=spec.threads)
+    forward, _ = _transforms(spec)
+    spectrum = forward(flipped, s=lengths, axes=axes, workers=spec.threads)
     if channels_last:
         spectrum = spectrum[..., np.newaxis]
     if memo is not None:
@@ -83,9 +93,10 @@ def blocks(spec: ConvSpec) -> Blocks:
     import scipy.fft
 
     k0, s0 = spec.effective_kernel_shape[0], spec.stride[0]
-    first = scipy.fft.next_fast_len(block_rows(spec) + k0 - 1, real=True)
+    real = spec.dtype.kind != "c"
+    first = scipy.fft.next_fast_len(block_rows(spec) + k0 - 1, real=real)
     rows = max(1, (first - k0) // s0 + 1)
-    lengths = (first, *(scipy.fft.next_fast_len(n, real=True) for n in spec.padded_shape[1:]))
+    lengths = (first, *(scipy.fft.next_fast_len(n, real=real) for n in spec.padded_shape[1:]))
     return rows, lengths
 
 
@@ -97,6 +108,7 @@ def correlate(
     channels_last: bool = False,
     memo: Memo | None = None,
     geometry: Blocks | None = None,
+    watch: list[bool] | None = None,
 ) -> np.ndarray:
     """Valid strided, dilated correlation of the padded canonical image with the kernel.
 
@@ -107,10 +119,11 @@ def correlate(
     so that the bands of a plan transform the kernel once. ``geometry`` (from
     :func:`blocks`) fixes the bands and lengths: a plan passes its whole problem's, so that
     a band of the image whose first row is a multiple of the rows per band is computed
-    exactly as the whole image computes those rows.
+    exactly as the whole image computes those rows. ``watch``, when given, receives for
+    each band whether its input was finite: the zero-frequency bin of its transform (the
+    sum of the band's inputs) is NaN or infinite whenever one of them is.
     """
-    import scipy.fft
-
+    forward, inverse = _transforms(spec)
     kernel_axes = tuple(range(-spec.ndim, 0))
     axes = tuple(range(spec.ndim)) if channels_last else kernel_axes
     k_eff = spec.effective_kernel_shape
@@ -131,14 +144,18 @@ def correlate(
         for k, n, s in zip(k_eff[1:], spec.output_shape[1:], spec.stride[1:], strict=True)
     )
 
+    zero = (0,) * spec.ndim + (slice(None),) if channels_last else (slice(None),) + (0,) * spec.ndim
+
     def compute(start: int, stop: int, workspace: Workspace) -> None:
         band = image[(*lead, input_rows(spec, start, stop))]
-        transform = scipy.fft.rfftn(band, s=lengths, axes=axes, workers=workers)
+        transform = forward(band, s=lengths, axes=axes, workers=workers)
+        if watch is not None:
+            watch.append(bool(np.isfinite(transform[zero]).all()))
         if spec.bank:
             transform = np.einsum("i...,oi...->o...", transform, spectrum)
         else:
             transform *= spectrum
-        result = scipy.fft.irfftn(transform, s=lengths, axes=axes, workers=workers)
+        result = inverse(transform, s=lengths, axes=axes, workers=workers)
         kept = slice(k_eff[0] - 1, k_eff[0] - 1 + (stop - start - 1) * s0 + 1, s0)
         out[(*lead, slice(start, stop))] = result[(*lead, kept, *crop)]
 

@@ -70,6 +70,10 @@ def toeplitz(
 
     weights = np.asarray(kernel)
     check_kernel(weights)
+    if weights.dtype.kind == "c":
+        raise InvalidParameterError(
+            "kernel dtype", str(weights.dtype), "real for toeplitz: bool, integer or floating point"
+        )
     shape = tuple(input_shape)
     options = ConvOptions(
         mode=mode, padding=padding, cval=cval, stride=stride, dilation=dilation, threads=1

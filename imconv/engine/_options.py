@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from imconv.choices import Algorithm, Mode, Padding, parse_choice
+from imconv.choices import Algorithm, Mode, NanTreatment, Padding, parse_choice
 from imconv.errors import InvalidParameterError
 
 PerAxis = int | tuple[int, ...]
+Axes = tuple[int, ...] | None
 
 
 def _positive(value: Any) -> bool:
@@ -37,13 +38,48 @@ def per_axis(value: Any, name: str) -> PerAxis:
     return tuple(int(item) for item in items)
 
 
-def _cval(value: Any) -> float:
+def _integer(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
+
+
+def _origin(value: Any) -> PerAxis:
+    """One integer (any sign), or a non-empty tuple of them; ranges wait for the kernel."""
+    allowed = "an integer or a tuple of them, one per axis"
+    if _integer(value):
+        return int(value)
+    if isinstance(value, str) or np.ndim(value) != 1:
+        raise InvalidParameterError("origin", value, allowed)
+    items = tuple(value)
+    if not items or not all(_integer(item) for item in items):
+        raise InvalidParameterError("origin", value, allowed)
+    return tuple(int(item) for item in items)
+
+
+def _axes(value: Any) -> Axes:
+    """None, one integer axis, or a non-empty tuple of distinct ones (checked on a shape later)."""
+    allowed = "None, an integer axis or a tuple of distinct integer axes"
+    if value is None:
+        return None
+    if _integer(value):
+        return (int(value),)
+    if isinstance(value, str) or np.ndim(value) != 1:
+        raise InvalidParameterError("axes", value, allowed)
+    items = tuple(value)
+    if not items or not all(_integer(item) for item in items):
+        raise InvalidParameterError("axes", value, allowed)
+    return tuple(int(item) for item in items)
+
+
+def _cval(value: Any, nan: NanTreatment) -> float:
+    allowed = "a finite number (or nan with nan='ignore': the border as missing data)"
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidParameterError("cval", value, "a finite number") from None
+        raise InvalidParameterError("cval", value, allowed) from None
+    if math.isnan(number) and nan is NanTreatment.IGNORE:
+        return number
     if not math.isfinite(number):
-        raise InvalidParameterError("cval", value, "a finite number")
+        raise InvalidParameterError("cval", value, allowed)
     return number
 
 
@@ -81,7 +117,8 @@ class ConvOptions:
         replicate ``a a|a b c d|d d``, wrap ``c d|a b c d|a b``, mean ``m m|a b c d|m m``.
         The library's default is ``zero``, the mathematical definition.
     cval : float
-        The value of ``constant`` padding.
+        The value of ``constant`` padding: finite, or ``nan`` with ``nan="ignore"`` (the
+        border is then missing data, astropy's ``boundary="fill", fill_value=nan``).
     stride, dilation : int or tuple of int
         One for every spatial axis, or one per axis; at least 1.
     algorithm : {"auto", "direct", "matmul", "fft", "separable"}
@@ -89,6 +126,19 @@ class ConvOptions:
         The axis holding channels.
     threads : int, optional
         Threads for bands, transforms and BLAS; None means every core.
+    origin : int or tuple of int
+        Shifts the kernel's anchor as ``scipy.ndimage`` does (one for every spatial axis,
+        or one per axis). Correlation allows ``-(k//2) <= origin <= (k-1)//2`` per axis
+        (``k`` the dilated kernel's size), convolution the mirror range; checked when a
+        plan is made.
+    axes : int or tuple of int, optional
+        The spatial axes (the kernel's axes, in its order), as ``scipy.ndimage``'s
+        ``axes=``; every other axis but ``channel_axis`` is a batch axis, filtered
+        independently. None: every axis but ``channel_axis``.
+    nan : {"propagate", "ignore"}
+        ``propagate``: an output is non-finite exactly when its window holds a non-finite
+        input under a non-zero tap (every algorithm). ``ignore``: non-finite inputs are
+        missing data, normalized convolution (see :func:`imconv.correlate`).
 
     Examples
     --------
@@ -104,17 +154,24 @@ class ConvOptions:
     algorithm: Algorithm = Algorithm.AUTO
     channel_axis: int | None = None
     threads: int | None = None
+    origin: PerAxis = 0
+    axes: Axes = None
+    nan: NanTreatment = NanTreatment.PROPAGATE
 
     def __post_init__(self) -> None:
+        nan = parse_choice(NanTreatment, self.nan, "nan")
         checked = {
             "mode": parse_choice(Mode, self.mode, "mode"),
             "padding": parse_choice(Padding, self.padding, "padding"),
-            "cval": _cval(self.cval),
+            "cval": _cval(self.cval, nan),
             "stride": per_axis(self.stride, "stride"),
             "dilation": per_axis(self.dilation, "dilation"),
             "algorithm": parse_choice(Algorithm, self.algorithm, "algorithm"),
             "channel_axis": _channel_axis(self.channel_axis),
             "threads": _threads(self.threads),
+            "origin": _origin(self.origin),
+            "axes": _axes(self.axes),
+            "nan": nan,
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -125,10 +182,12 @@ class ConvOptions:
         return tuple(field.name for field in fields(cls))
 
 
-def expand(value: PerAxis, ndim: int, name: str) -> tuple[int, ...]:
+def expand(
+    value: PerAxis, ndim: int, name: str, kind: str = "a positive integer"
+) -> tuple[int, ...]:
     """A per-axis option as one value per spatial axis (``ndim`` of them)."""
     if isinstance(value, int):
         return (value,) * ndim
     if len(value) != ndim:
-        raise InvalidParameterError(name, value, f"a positive integer or a tuple of {ndim}")
+        raise InvalidParameterError(name, value, f"{kind} or a tuple of {ndim}")
     return value

@@ -34,28 +34,48 @@ Widths = Sequence[tuple[int, int]]
 
 def index_map(size: int, widths: tuple[int, int], padding: Padding) -> np.ndarray:
     """For each position of an axis of ``size`` extended by ``widths``: the input index it
-    reads, or ``-1`` where the padding supplies a constant (zero, constant, mean)."""
+    reads, or ``-1`` where the padding supplies a constant (zero, constant, mean).
+
+    A negative width crops that side instead (``valid`` with a shifted ``origin``); the
+    other side is still extended from the whole axis.
+    """
     indices = np.arange(size)
+    before, after = widths
+    grown = (max(before, 0), max(after, 0))
     if padding in NUMPY_MODES:
-        return np.pad(indices, widths, mode=NUMPY_MODES[padding])
-    return np.pad(indices, widths, constant_values=-1)
+        extended = np.pad(indices, grown, mode=NUMPY_MODES[padding])
+    else:
+        extended = np.pad(indices, grown, constant_values=-1)
+    return extended[max(-before, 0) : len(extended) - max(-after, 0)]
 
 
 def fill_values(
-    image: np.ndarray, padding: Padding, cval: float, channel_axis: int, dtype: np.dtype
+    image: np.ndarray,
+    padding: Padding,
+    cval: float,
+    channel_axis: int,
+    dtype: np.dtype,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """The constant each channel is extended with, shape ``(C,)``, in ``dtype``.
 
     ``mean`` is the mean of each channel of ``image`` (the whole image: a band's caller
-    passes the image's means instead).
+    passes the image's means instead); with ``valid`` (missing data: ``nan="ignore"``, a
+    mask), the mean of each channel's valid values (NaN where it has none).
     """
     channels = image.shape[channel_axis]
-    if padding is Padding.MEAN:
-        # Accumulate in float64: a float32 running sum over megapixels loses digits.
-        axes = tuple(a for a in range(image.ndim) if a != channel_axis)
-        return image.mean(axis=axes, dtype=np.float64).astype(dtype)
-    value = 0.0 if padding is Padding.ZERO else cval
-    return np.full(channels, value, dtype=dtype)
+    if padding is not Padding.MEAN:
+        value = 0.0 if padding is Padding.ZERO else cval
+        return np.full(channels, value, dtype=dtype)
+    # Accumulate in 64 bits: a float32 running sum over megapixels loses digits.
+    axes = tuple(a for a in range(image.ndim) if a != channel_axis)
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    if valid is None:
+        return image.mean(axis=axes, dtype=wide).astype(dtype)
+    total = np.where(valid, image, 0).sum(axis=axes, dtype=wide)
+    count = np.broadcast_to(valid, image.shape).sum(axis=axes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / count).astype(dtype)
 
 
 def _longest_run(rows: np.ndarray) -> tuple[int, int]:
@@ -81,9 +101,12 @@ def extend_block(
 
     ``block`` is ``(C, R, *rest)`` (or ``(R, *rest, C)`` with ``channels_last``); ``rows``
     holds, for each row of the result, the index of a row of ``block`` or ``-1``;
-    ``widths`` extends each of the ``rest`` axes; ``fill`` is the per-channel constant of
-    zero, constant and mean padding. Returns a new C-contiguous array of ``dtype``.
+    ``widths`` extends each of the ``rest`` axes (a negative width crops that side);
+    ``fill`` is the per-channel constant of zero, constant and mean padding. Returns a new
+    C-contiguous array of ``dtype`` (with the engine's slack, see ``_bands.empty``).
     """
+    if any(before < 0 or after < 0 for before, after in widths):
+        return _cropped(block, rows, widths, padding, fill, dtype, channels_last=channels_last)
     lead = 0 if channels_last else 1  # the position of the band axis
     shape = list(block.shape)
     shape[lead] = len(rows)
@@ -111,6 +134,30 @@ def extend_block(
             _gather_border(out, axis, block.shape[axis], before, after, padding)
         else:
             _fill_border(out, axis, before, after, constant)
+    return out
+
+
+def _cropped(
+    block: np.ndarray,
+    rows: np.ndarray,
+    widths: Widths,
+    padding: Padding,
+    fill: np.ndarray,
+    dtype: np.dtype,
+    *,
+    channels_last: bool,
+) -> np.ndarray:
+    """:func:`extend_block` with negative widths: extend by the positive ones, then crop
+    (so that the other side still reads the whole axis, as ``wrap`` needs)."""
+    grown = [(max(before, 0), max(after, 0)) for before, after in widths]
+    whole = extend_block(block, rows, grown, padding, fill, dtype, channels_last=channels_last)
+    lead = 0 if channels_last else 1
+    index = [slice(None)] * whole.ndim
+    for axis, (before, after) in enumerate(widths, start=lead + 1):
+        index[axis] = slice(max(-before, 0), whole.shape[axis] - max(-after, 0))
+    part = whole[tuple(index)]
+    out = empty(part.shape, dtype)
+    out[...] = part
     return out
 
 

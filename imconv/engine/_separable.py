@@ -41,8 +41,9 @@ def separable_factors(kernel: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     Returns
     -------
     list of tuple of ndarray
-        One tuple of float64 1-D vectors per term, one vector per axis. A rank-1 (separable)
-        2-D kernel gives one term; an all-zero kernel gives none.
+        One tuple of float64 1-D vectors per term (complex128 for a complex kernel), one
+        vector per axis. A rank-1 (separable) 2-D kernel gives one term; an all-zero
+        kernel gives none.
 
     Examples
     --------
@@ -53,23 +54,36 @@ def separable_factors(kernel: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     True
     """
     kernel = np.asarray(kernel)
-    eps = np.finfo(kernel.dtype if kernel.dtype.kind == "f" else np.float64).eps
-    return _factors(kernel.astype(np.float64), float(eps))
+    eps = np.finfo(kernel.dtype if kernel.dtype.kind in "fc" else np.float64).eps
+    wide = np.complex128 if kernel.dtype.kind == "c" else np.float64
+    return _factors(kernel.astype(wide), float(eps))
 
 
 def _factors(kernel: np.ndarray, eps: float) -> list[tuple[np.ndarray, ...]]:
     """The terms of a float64 kernel, singular values below the ``eps`` tolerance dropped."""
     if kernel.ndim == 1:
         return [(kernel.copy(),)] if kernel.any() else []
+    if np.count_nonzero(kernel) == 1:  # a scaled, shifted delta (1x1 too): exact, no SVD
+        where = np.argwhere(kernel)[0]
+        units = [np.zeros(n, dtype=kernel.dtype) for n in kernel.shape]
+        for unit, index in zip(units, where, strict=True):
+            unit[index] = 1
+        units[0][where[0]] = kernel[tuple(where)]
+        return [tuple(units)]
     matrix = kernel.reshape(kernel.shape[0], -1)
     u, s, vt = np.linalg.svd(matrix, full_matrices=False)
     tolerance = s[0] * max(matrix.shape) * eps
     terms = []
     for i in np.flatnonzero(s > tolerance):
-        # Sign chosen so each column factor's largest entry is positive (SVD's is arbitrary).
-        scale = math.sqrt(s[i]) * (1.0 if u[np.argmax(np.abs(u[:, i])), i] > 0 else -1.0)
-        rest = (vt[i] * scale).reshape(kernel.shape[1:])
-        terms += [(u[:, i] * scale, *sub) for sub in _factors(rest, eps)]
+        # Phase chosen so each column factor's largest entry is positive (SVD's is arbitrary;
+        # for a real kernel, a sign).
+        lead = u[np.argmax(np.abs(u[:, i])), i]
+        phase = lead / abs(lead)
+        column = u[:, i] * (math.sqrt(s[i]) / phase)
+        rest = (vt[i] * (math.sqrt(s[i]) * phase)).reshape(kernel.shape[1:])
+        if kernel.dtype.kind != "c":
+            column, rest = column.real, rest.real
+        terms += [(column, *sub) for sub in _factors(rest, eps)]
     return terms
 
 
@@ -170,13 +184,13 @@ def _chain(
     # 1-tap factors (a channel axis seen as spatial, or a 1-wide kernel) are only a scale:
     # fold them into the first real pass instead of spending a pass on each.
     passes = [(axis, vector) for axis, vector in enumerate(term) if len(vector) > 1]
-    scale = math.prod(float(vector[0]) for vector in term if len(vector) == 1)
+    scale = math.prod(vector[0].item() for vector in term if len(vector) == 1)
     axis, vector = passes[0] if passes else (0, np.ones(1))
     passes[:1] = [(axis, vector * scale)]
     for number, (axis, vector) in enumerate(passes, start=1):
         d = spec.dilation[axis]
         kept[axis] -= d * (len(vector) - 1)
-        taps = [(m * d * grid[axis], float(v)) for m, v in enumerate(vector) if v]
+        taps = [(m * d * grid[axis], v.item()) for m, v in enumerate(vector) if v]
         last = number == len(passes)
         result = out if last else empty((_flat.extent(kept, grid),), spec.dtype)
         with _blas.blas_threads(spec.threads):

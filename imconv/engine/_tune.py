@@ -29,10 +29,13 @@ PLAUSIBLE = 8.0
 MEMORY: dict[str, str] = {}
 
 
-def tuning_key(spec: ConvSpec, rank: int | None, input_dtype: np.dtype) -> str:
+def tuning_key(
+    spec: ConvSpec, rank: int | None, input_dtype: np.dtype, *, normalized: bool = False
+) -> str:
     """A string naming everything about a problem that decides which algorithm is fastest.
 
-    ``rank`` is the kernel's separable rank, or None when it was not worth computing.
+    ``rank`` is the kernel's separable rank, or None when it was not worth computing;
+    ``normalized``: the plan runs normalized convolution (``nan="ignore"`` or a mask).
     """
     fields = (
         "x".join(map(str, spec.input_shape)),
@@ -47,6 +50,8 @@ def tuning_key(spec: ConvSpec, rank: int | None, input_dtype: np.dtype) -> str:
         f"{np.dtype(input_dtype).name}-{spec.dtype.name}",
         f"t{spec.threads}",
     )
+    if normalized:
+        fields = (*fields, "normalized")
     return "/".join(fields)
 
 
@@ -88,6 +93,8 @@ def synthetic_block(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
         return rng.random(shape) < 0.5
+    if dtype.kind == "c":
+        return (rng.random(shape) + 1j * rng.random(shape)).astype(dtype)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         return rng.integers(max(info.min, 0), min(info.max, 255), shape, dtype=dtype, endpoint=True)
