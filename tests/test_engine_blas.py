@@ -1,6 +1,10 @@
-"""The stride-1 paths' BLAS runs on the call's thread count, restored afterwards."""
+"""The BLAS of the stride-1 paths: NumPy's OpenBLAS through ctypes, on the engine's threads."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -9,31 +13,62 @@ import imconv
 from imconv.engine import _blas, _flat
 
 
-def _thread_count() -> int:
-    controls = _blas._controls()
-    if controls is None:
-        pytest.skip("SciPy is not linked to OpenBLAS here")
-    return controls[0]()
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_axpy_adds_a_scaled_vector_in_place(dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random(1000) + (1j * rng.random(1000) if np.dtype(dtype).kind == "c" else 0)
+    y = rng.random(1000).astype(dtype)
+    x = x.astype(dtype)
+    a = 0.5 - 0.25j if np.dtype(dtype).kind == "c" else 0.75
+    expected = y + np.asarray(a, dtype) * x
+    _blas.axpy(np.dtype(dtype))(x, y, a)
+    np.testing.assert_allclose(y, expected, rtol=1e-6)
 
 
-def test_blas_threads_hold_inside_and_are_restored() -> None:
-    before = _thread_count()
-    with _blas.blas_threads(1):
-        assert _thread_count() == 1
-    assert _thread_count() == before
+def test_numpy_s_openblas_is_found_and_releases_the_gil() -> None:
+    assert _blas.releases_gil()
 
 
-def test_direct_runs_blas_on_the_threads_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[int] = []
-    real = _flat.correlate_runs
+def test_calls_run_on_the_calling_thread_only_inside() -> None:
+    found = _blas._numpy_blas()
+    assert found is not None
+    local = found[1]
+    assert local is not None
+    before = local(3)  # what this thread had
+    with _blas.on_this_thread():
+        assert local(1) == 1  # set to 1 inside
+    assert local(before) == 3  # restored after
 
-    def spy(sources, out, threads):  # type: ignore[no-untyped-def]
-        seen.append((_thread_count(), threads))
-        real(sources, out, threads=threads)
 
-    monkeypatch.setattr(_flat, "correlate_runs", spy)
-    x = np.random.default_rng(0).random((30, 20, 3), dtype=np.float32)
-    for algorithm in ("direct", "separable"):
-        imconv.convolve(x, np.ones((3, 3)), channel_axis=-1, algorithm=algorithm, threads=1)
-    assert seen
-    assert set(seen) == {(1, 1)}
+def test_flat_work_is_shared_among_the_threads_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each share of the segments enters on_this_thread once (its BLAS calls on its thread)."""
+    shares: list[int] = []
+    real = _blas.on_this_thread
+
+    def counted():  # type: ignore[no-untyped-def]
+        shares.append(threading.get_ident())
+        return real()
+
+    monkeypatch.setattr(_blas, "on_this_thread", counted)
+    monkeypatch.setattr(_flat, "FLAT_BAND_BYTES", 4096)
+    x = np.random.default_rng(0).random((60, 50, 3), dtype=np.float32)
+    one = imconv.convolve(x, np.ones((3, 3)), channel_axis=-1, algorithm="direct", threads=1)
+    assert len(shares) == 1
+    shares.clear()
+    two = imconv.convolve(x, np.ones((3, 3)), channel_axis=-1, algorithm="direct", threads=2)
+    assert len(shares) == 2
+    assert threading.get_ident() not in shares  # on the pool's threads
+    np.testing.assert_array_equal(one, two)
+
+
+def test_a_small_kernel_imports_no_scipy() -> None:
+    """scipy.linalg costs about 0.2 s and 22 MiB: more than a 3x3 filter of a 12 MP photo."""
+    code = (
+        "import sys, numpy as np, imconv\n"
+        "x = np.ones((64, 64, 3), np.float32)\n"
+        "for a in ('direct', 'separable', 'auto'):\n"
+        "    imconv.convolve(x, np.ones((3, 3)), channel_axis=-1, algorithm=a)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

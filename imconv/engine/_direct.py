@@ -17,7 +17,7 @@ import itertools
 
 import numpy as np
 
-from . import _blas, _flat
+from . import _flat
 from ._bands import (
     CACHE_BYTES,
     SLACK,
@@ -68,8 +68,7 @@ def correlate_flat(image: np.ndarray, kernel: np.ndarray, spec: ConvSpec) -> np.
             )
             for i in inputs
         ]
-        with _blas.blas_threads(spec.threads):
-            _flat.correlate_runs(sources, flat[o], threads=spec.threads)
+        _flat.correlate_runs(sources, flat[o], threads=spec.threads)
     return _flat.grid_view(flat, spec.output_shape, grid)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -55,32 +56,47 @@ def correlate_runs(
 ) -> None:
     """``out[q] = sum w * source[q + off]`` over every source and tap, for all of ``out``.
 
-    Run it inside :func:`imconv.engine._blas.blas_threads` with the same ``threads``: every
-    BLAS call then covers whole blocks of :data:`~._bands.VECTOR` elements per thread when
-    the arrays' slack allows (the engine's own arrays have it), computing a few values past
-    the end that nobody reads, so that no value's rounding depends on where a call ends.
+    ``out`` is cut in segments of about one L2 (:data:`FLAT_BAND_BYTES`), shared among
+    ``threads`` threads; each BLAS call runs on its own thread and covers whole blocks of
+    :data:`~._bands.VECTOR` elements when the arrays' slack allows (the engine's own arrays
+    have it), computing a few values past the end that nobody reads: no value's rounding
+    depends on where a call ends, so any cut of an image gives the same bits.
     """
     axpy = _blas.axpy(out.dtype)
-    block = VECTOR * threads
-    band = max(block, FLAT_BAND_BYTES // out.itemsize // block * block)
+    band = max(VECTOR, FLAT_BAND_BYTES // out.itemsize // VECTOR * VECTOR)
     target = _whole(out)
     inputs = [(_whole(source), taps) for source, taps in sources]
     reach = min([target.size, *(s.size - max(o for o, _ in t) for s, t in inputs if t)])
-    for start in range(0, out.size, band):
+    starts = list(range(0, out.size, band))
+
+    def segment(start: int) -> None:
         stop = min(start + band, out.size)
-        whole = start + -(-(stop - start) // block) * block
+        whole = start + -(-(stop - start) // VECTOR) * VECTOR
         stop = whole if whole <= reach else stop
-        segment, first = target[start:stop], True
+        values, first = target[start:stop], True
         for source, taps in inputs:
             for offset, weight in taps:
                 run = source[start + offset : stop + offset]
                 if first:
-                    np.multiply(run, weight, out=segment)
+                    np.multiply(run, weight, out=values)
                     first = False
-                else:  # f2py's axpy holds the GIL; OpenBLAS threads each call itself
-                    axpy(run, segment, a=weight)
+                else:
+                    axpy(run, values, weight)
         if first:  # no taps: an all-zero kernel
-            segment.fill(0)
+            values.fill(0)
+
+    def work(first: int, step: int) -> None:
+        with _blas.on_this_thread():
+            for start in starts[first::step]:
+                segment(start)
+
+    workers = min(threads, len(starts)) if _blas.releases_gil() else 1
+    if workers <= 1:
+        work(0, 1)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(work, first, workers) for first in range(workers)]:
+            future.result()
 
 
 def offsets(kernel: np.ndarray, dilation: Sequence[int], grid: Sequence[int]) -> Taps:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas, _flat
+from . import _flat
 from ._bands import (
     CACHE_BYTES,
     SLACK,
@@ -193,8 +193,7 @@ def _chain(
         taps = [(m * d * grid[axis], v.item()) for m, v in enumerate(vector) if v]
         last = number == len(passes)
         result = out if last else empty((_flat.extent(kept, grid),), spec.dtype)
-        with _blas.blas_threads(spec.threads):
-            _flat.correlate_runs([(source, taps)], result, threads=spec.threads)
+        _flat.correlate_runs([(source, taps)], result, threads=spec.threads)
         source = result
 
 
