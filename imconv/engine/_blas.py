@@ -53,12 +53,14 @@ def _library() -> ctypes.CDLL | None:
 
 def _bind(library: ctypes.CDLL, letter: str) -> Axpy | None:
     """The ctypes ``?axpy`` for one type letter, or None when NumPy's build has none."""
-    for pattern, integer in _SYMBOLS:
-        function = getattr(library, pattern.format(letter), None)
-        if function is not None:
-            break
-    else:
+    bound = [
+        (function, integer)
+        for pattern, integer in _SYMBOLS
+        if (function := getattr(library, pattern.format(letter), None)) is not None
+    ]
+    if not bound:
         return None
+    function, integer = bound[0]
     alpha = _ALPHA.get(letter, ctypes.c_void_p)  # complex alphas go by pointer
     function.argtypes = [integer, alpha, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
     function.restype = None
