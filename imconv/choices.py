@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 from imconv.errors import UnknownNameError
 
+#: The scheduler address that means "a cluster on this machine, started for the run".
+LOCAL_SCHEDULER = "local"
+
 
 class Mode(StrEnum):
     """Output size: ``full`` (every overlap), ``same`` (as the input), ``valid`` (no padding)."""

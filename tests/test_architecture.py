@@ -29,7 +29,7 @@ FLOORS = [
     ["kernels", "tuning"],
     ["images", "engine"],
     ["choices"],
-    ["errors", "environment"],
+    ["errors", "environment", "early"],
 ]
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from imconv.choices import LOCAL_SCHEDULER
 from imconv.environment import cores
 from imconv.errors import ImconvError, InvalidParameterError
 
@@ -25,7 +26,7 @@ from .jobs import Job
 from .pool import BatchTask, remove_temporaries, run_job
 from .results import OnOutcome, Outcome
 
-LOCAL = "local"
+LOCAL = LOCAL_SCHEDULER
 INSTALL_HINT = "pip install 'imconv[dask]'"
 CONNECT_TIMEOUT = "10s"
 

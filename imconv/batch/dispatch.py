@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from imconv import early
+from imconv.choices import LOCAL_SCHEDULER as LOCAL
 from imconv.environment import cores
 
-from .cluster import LOCAL, run_on_dask
 from .jobs import Batch, Job
 from .pool import BatchTask, run_pool, run_serial
 from .results import BatchResult, OnOutcome, Outcome
@@ -94,9 +95,13 @@ def _run(
     report: OnOutcome,
 ) -> tuple[list[Outcome], bool]:
     """Run the jobs where asked: the outcomes, and whether Ctrl-C stopped them."""
+    if scheduler is not None or workers > 1:
+        early.forget()  # the workers decode their own files
     if scheduler is not None:
         if not jobs:
             return [], False
+        from .cluster import run_on_dask  # Dask and its logging only when asked for
+
         return run_on_dask(jobs, task, scheduler=scheduler, workers=workers or None, report=report)
     runner = run_serial if workers == 1 else run_pool
     return runner(jobs, task, workers=workers, report=report)

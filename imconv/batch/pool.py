@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imconv import early
 from imconv.errors import ImageWriteError, ImconvError, OutputClosedError, ResourceError
 
 from .jobs import STDIO, Job
@@ -245,6 +246,7 @@ def _start_worker(payload: bytes, stop: Any, begun: Any) -> None:
     """
     for name in BLAS_THREADS:
         os.environ.setdefault(name, "1")
+    early.hold_freed_memory()
     if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
         signal.signal(signal.SIGINT, _on_interrupt)
     threading.Thread(target=_watch, args=(stop,), daemon=True).start()

@@ -91,7 +91,8 @@ def _channel_axis(value: Any) -> int | None:
     return int(value)
 
 
-def _threads(value: Any) -> int | None:
+def threads_option(value: Any) -> int | None:
+    """``threads``: a positive integer, or None (every core)."""
     if value is None:
         return None
     if not _positive(value):
@@ -168,7 +169,7 @@ class ConvOptions:
             "dilation": per_axis(self.dilation, "dilation"),
             "algorithm": parse_choice(Algorithm, self.algorithm, "algorithm"),
             "channel_axis": _channel_axis(self.channel_axis),
-            "threads": _threads(self.threads),
+            "threads": threads_option(self.threads),
             "origin": _origin(self.origin),
             "axes": _axes(self.axes),
             "nan": nan,

@@ -35,7 +35,7 @@ from imconv.errors import InvalidParameterError, ShapeError
 from . import _choose, _cost, _direct, _fft, _matmul, _nan, _separable
 from ._choose import Store, Terms
 from ._masks import as_mask
-from ._options import ConvOptions
+from ._options import ConvOptions, threads_option
 from ._padding import extend_block, fill_values, index_map
 from ._spec import ConvSpec, check_kernel, compute_dtype, make_spec
 
@@ -291,6 +291,7 @@ class Plan:
         rows: np.ndarray | None = None,
         fill: np.ndarray | None = None,
         mask: Any = None,
+        threads: int | None = None,
     ) -> np.ndarray:
         """Output rows ``start:stop`` (first spatial axis) from a block of the input.
 
@@ -309,6 +310,9 @@ class Plan:
         mask : array of bool, optional
             ``True`` = valid, for the rows of ``block`` (its shape, or without the channel
             axis); by default the plan's mask at those rows. Needs a normalized plan.
+        threads : int, optional
+            Threads this call may use; by default the plan's. A caller that runs bands
+            side by side gives each one thread (the bits do not depend on it).
 
         Returns
         -------
@@ -324,8 +328,10 @@ class Plan:
             )
         masks = self._block_mask(mask, block, rows)
         arrangement = spec.arrangement
+        if threads is not None:
+            threads = threads_option(threads)
         if arrangement.identity:
-            return self._run_item(block, start, stop, rows, fill, masks)
+            return self._run_item(block, start, stop, rows, fill, masks, threads)
         items = arrangement.to_items(block)
         masked = (
             None if masks is None else arrangement.to_items(np.broadcast_to(masks, block.shape))
@@ -340,6 +346,7 @@ class Plan:
                 rows,
                 None if fills is None else fills[index],
                 None if masked is None else masked[index],
+                threads,
             )
             if out is None:
                 out = np.empty((*arrangement.batch_shape, *result.shape), dtype=result.dtype)
@@ -443,6 +450,7 @@ class Plan:
         rows: np.ndarray | None,
         fill: np.ndarray | None,
         mask: np.ndarray | None,
+        threads: int | None = None,
     ) -> np.ndarray:
         """Output rows ``start:stop`` of one item from its block of rows."""
         spec = self._spec
@@ -463,6 +471,8 @@ class Plan:
             canonical, positions, widths, spec.padding, fill, spec.dtype, channels_last=last
         )
         band = band_spec(spec, stop - start)
+        if threads is not None:
+            band = dataclasses.replace(band, threads=threads)
         if self.normalized:
             valid = np.isfinite(padded)
             if mask is not None:

@@ -31,7 +31,7 @@ from ._colour import luma_chroma, rgb_from_luma_chroma, srgb_decode, srgb_encode
 from ._formats import DEPTHS, SUPPORTED_SUFFIXES, OutputPlan, plan_output
 from ._picture import MODES, Picture, channels_to_mode, max_value_of
 from ._read import check_max_pixels, read_image
-from ._source import Probe, Source, open_image, probe
+from ._source import Probe, Source, decode_file, open_image, probe
 from ._values import (
     RangeRule,
     default_rule,
@@ -67,6 +67,7 @@ __all__ = [
     "check_compress_level",
     "check_max_pixels",
     "check_quality",
+    "decode_file",
     "default_rule",
     "finite_bounds",
     "luma_chroma",

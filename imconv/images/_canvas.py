@@ -10,6 +10,7 @@ integers never wrap and NaN becomes 0.
 
 from __future__ import annotations
 
+import threading
 from typing import IO, Any
 
 import numpy as np
@@ -61,6 +62,8 @@ class Canvas:
         The result's size and colour channels (alpha not counted).
     icc_profile, exif
         Metadata written where the format carries it (the profile only when it fits).
+
+    Bands of different rows may be put from several threads at once.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class Canvas:
         self.icc_profile, self.exif = icc_profile, exif
         self.image: Image.Image | None = None
         self.samples: np.ndarray | None = None
+        self._lock = threading.Lock()  # the Pillow image is made by the first band
         if plan.format == "NPY":
             shape = (height, width) if channels == 1 else (height, width, channels)
             self.samples = np.empty(shape, dtype=np.float32)
@@ -102,8 +106,9 @@ class Canvas:
         if self.image is None and start == 0 and stop == self.height:
             self.image = band  # the whole image at once: no second copy
             return
-        if self.image is None:
-            self.image = Image.new(self.plan.mode, (self.width, self.height))
+        with self._lock:
+            if self.image is None:
+                self.image = Image.new(self.plan.mode, (self.width, self.height))
         self.image.paste(band, (0, start))
 
     def _stored(self, colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

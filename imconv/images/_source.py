@@ -19,6 +19,7 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps
 
+from imconv import early
 from imconv.errors import ImageReadError
 
 from ._picture import Picture, icc_fits, max_value_of
@@ -202,14 +203,36 @@ def open_image(source: str | Path | IO[bytes], *, max_pixels: int | None = None)
     """
     limit = check_max_pixels(max_pixels)
     name, path, target = _describe(source)
-    with _errors(name, limit):
-        image = Image.open(target)
+    decoded = None if path is None else early.claim(str(path))  # before the limit's lock
+    with _errors(name, limit) as active:
+        if decoded is not None and active is not None and _pixels(decoded) > active:
+            decoded.close()  # over this caller's limit: decoding again says so
+            decoded = None
+        image = decoded or Image.open(target)
         try:
             image.load()
             return _prepared(image, path)
         except BaseException:
             image.close()
             raise
+
+
+def decode_file(path: str | Path) -> Image.Image:
+    """The decoded image file at ``path``, under Pillow's pixel limit (for
+    :mod:`imconv.early`, which hands it to :func:`open_image`)."""
+    with _pixel_limit(None):
+        image = Image.open(path)
+        try:
+            image.load()
+        except BaseException:
+            image.close()
+            raise
+        return image
+
+
+def _pixels(image: Image.Image) -> int:
+    width, height = image.size
+    return width * height
 
 
 def probe(source: str | Path, *, max_pixels: int | None = None) -> Probe:

@@ -14,6 +14,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Protocol
 
+from imconv import early
 from imconv.batch import (
     FALLBACK_SUFFIX,
     STDIO,
@@ -28,7 +29,7 @@ from imconv.batch import (
     run_batch,
     worker_count,
 )
-from imconv.batch.cluster import LOCAL
+from imconv.choices import LOCAL_SCHEDULER as LOCAL
 from imconv.choices import PHOTO_PADDING, Operation
 from imconv.engine import ConvOptions
 from imconv.environment import cores
@@ -293,6 +294,8 @@ def apply(
         )
     except ImconvError as error:
         result.error = error
+    finally:
+        early.forget()  # the photo decoded while starting, when no job claimed it
     return result.check() if check else result
 
 

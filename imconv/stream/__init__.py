@@ -11,6 +11,7 @@ from ._chain import Chain
 from ._image import PlannedStep, filter_pixels, plan_image, process_file
 from ._recipe import DEPTHS, PHOTO_OPTIONS, AlphaRule, Channels, OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
+from ._routes import Routes
 from ._steps import Planner, StepPlans, delta_like
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "PlannedStep",
     "Planner",
     "Recipe",
+    "Routes",
     "StageTime",
     "StepPlans",
     "delta_like",

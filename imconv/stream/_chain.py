@@ -25,10 +25,12 @@ from imconv.choices import Padding
 
 from ._steps import Planner, StepPlans
 
-# A band's working set, in bytes of one row of every step's output: about half of a 2-core
-# machine's L3 (measured on the development VM, 12 MP RGB blur: 4 MiB 58 ms, 16 MiB 61 ms,
-# 1 MiB 66 ms per image for the steps).
-BAND_BYTES = 4 * 1024 * 1024
+# A band's working set, in bytes of one row of every step's output. Bands run side by side
+# on every core, each holding about 8x this (input rows, padded block, result, stored
+# rows). Measured on the 2-core development VM, 12 MP RGB blur, whole process: 22, 44 and
+# 88-row bands (1, 2, 4 MiB) took the same wall time within the noise (0.6-0.9 s), with
+# peaks of 144, 151 and 165 MiB (`IMCONV_BAND_ROWS`, benchmarks/endtoend.py).
+BAND_BYTES = 1024 * 1024
 # A band is at least this many times the rows the steps' halos recompute.
 HALO_SHARE = 8
 
@@ -96,14 +98,27 @@ class Chain:
 
     def spans(self, start: int, stop: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """The input rows the first step reads for output rows ``start:stop`` (sorted,
-        unique), and the output rows each step must produce."""
+        unique), and the output rows each step must produce.
+
+        An intermediate band starts and ends on a multiple of its step's
+        :attr:`~imconv.engine.Plan.band_multiple` (or at that step's last row): a few more
+        rows are computed than the next step reads, and every cut of the image gives the
+        whole image's samples (an FFT step transforms the same blocks as on the whole image).
+        """
         wanted = [(start, stop)]
-        for link in reversed(self.links[1:]):
-            needed = link.first.band_rows(*wanted[0])
+        for index in range(len(self.links) - 1, 0, -1):
+            needed = self.links[index].first.band_rows(*wanted[0])
             valid = needed[needed >= 0]
-            wanted.insert(0, (int(valid.min()), int(valid.max()) + 1) if valid.size else (0, 0))
+            if not valid.size:
+                wanted.insert(0, (0, 0))
+                continue
+            previous = self.links[index - 1]
+            multiple, rows = previous.first.band_multiple, previous.output_shape[0]
+            first = int(valid.min()) // multiple * multiple
+            last = min(-(-(int(valid.max()) + 1) // multiple) * multiple, rows)
+            wanted.insert(0, (first, last))
         needed = self.links[0].first.band_rows(*wanted[0]) if wanted[0][1] else np.arange(0)
-        return np.unique(needed[needed >= 0]), wanted
+        return sorted_unique(needed[needed >= 0]), wanted
 
     def run(
         self,
@@ -114,6 +129,7 @@ class Chain:
         fill: np.ndarray | None = None,
         seconds: list[float] | None = None,
         check: Check | None = None,
+        threads: int | None = None,
     ) -> np.ndarray:
         """Output rows ``start:stop`` of the last step.
 
@@ -129,6 +145,9 @@ class Chain:
             Each step's time is added to its entry.
         check
             Called after each step with what it read and made (``verify``).
+        threads
+            Threads each step may use (default: its plan's); one when bands run side by
+            side.
         """
         held, wanted = self.spans(start, stop)
         block = read(held)
@@ -141,7 +160,7 @@ class Chain:
                 if rows is not None and rows.size == link.first.shape[0]:
                     rows = None  # the whole input: the plan takes its own means
                 given = fill if index == 0 else None
-                made = link.run_band(block, first, last, rows=rows, fill=given)
+                made = link.run_band(block, first, last, rows=rows, fill=given, threads=threads)
                 if check is not None:
                     check(index, link, block, rows, first, last, made)
                 block = made
@@ -149,3 +168,11 @@ class Chain:
             if seconds is not None:
                 seconds[index] += time.perf_counter() - began
         return block
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct ``values``, sorted (``np.unique`` without its import of ``numpy.ma``)."""
+    ordered = np.sort(values)
+    keep = np.ones(ordered.size, dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]

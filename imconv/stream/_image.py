@@ -16,16 +16,20 @@ are recorded by stage (the bands' times summed) in the :class:`ImageRecord`.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from imconv import images
 from imconv.choices import Algorithm, Padding
+from imconv.environment import cores
 from imconv.images import RangeRule, Source
 
 from ._chain import Chain
@@ -33,6 +37,8 @@ from ._recipe import Recipe
 from ._record import ImageRecord, StageTime
 from ._routes import Routes
 from ._steps import Planner, StepPlans
+
+T = TypeVar("T")
 
 # Rows per band of the first pass over the input for ``mean`` padding's channel means.
 MEAN_ROWS = 256
@@ -70,10 +76,12 @@ def plan_image(source: str, recipe: Recipe) -> list[PlannedStep]:
 
 
 class Clock:
-    """Seconds per stage, summed over the bands, in the order stages were named."""
+    """Seconds per stage, summed over the bands (of every thread), in the order stages
+    were named."""
 
     def __init__(self, names: list[str]) -> None:
         self.seconds = dict.fromkeys(names, 0.0)
+        self._lock = threading.Lock()
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -81,7 +89,12 @@ class Clock:
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - began
+            self.add(name, time.perf_counter() - began)
+
+    def add(self, name: str, seconds: float) -> None:
+        """Count ``seconds`` more for stage ``name``."""
+        with self._lock:
+            self.seconds[name] += seconds
 
 
 class _Stream:
@@ -102,17 +115,18 @@ class _Stream:
             shape = (height, width, len(routes.resampled))
             self.resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
         self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
-        self._last: tuple[bytes, np.ndarray] | None = None
+        self.workers = recipe.options.threads or cores()  # bands run side by side
+        self._last = threading.local()  # each thread's last rows read
         self.fill = self._fill()
         self.checked: dict[int, str] = {}
 
     def _work(self, indices: np.ndarray) -> np.ndarray:
         """The working channels of the rows at ``indices`` (the last ones kept: the
         resampling chain reads the rows the filtering chain just read)."""
-        key = indices.tobytes()
-        if self._last is None or self._last[0] != key:
-            self._last = (key, self.routes.prepare(*self.source.rows(indices)))
-        return self._last[1]
+        key, last = indices.tobytes(), getattr(self._last, "rows", None)
+        if last is None or last[0] != key:
+            last = self._last.rows = (key, self.routes.prepare(*self.source.rows(indices)))
+        return last[1]
 
     def read(self, indices: np.ndarray) -> np.ndarray:
         """Input rows of the kernels' chain."""
@@ -158,8 +172,11 @@ class _Stream:
         error = float(np.max(np.abs(made - reference))) / scale
         self.checked[index] = f"verified against direct: max error {error:.2g} of max|y|"
 
-    def band(self, start: int, stop: int, clock: Clock) -> tuple[np.ndarray, np.ndarray | None]:
-        """Output rows ``start:stop``: colour in the picture's range, alpha in 0..1 (or None)."""
+    def band(
+        self, start: int, stop: int, clock: Clock, *, threads: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Output rows ``start:stop``: colour in the picture's range, alpha in 0..1 (or None);
+        ``threads``: what each step may use (default: its plan's)."""
 
         def read(rows: np.ndarray) -> np.ndarray:
             with clock("prepare"):
@@ -167,13 +184,15 @@ class _Stream:
 
         seconds = [0.0] * len(self.steps)
         check = self._check if self.recipe.verify else None
-        result = self.chain.run(read, start, stop, fill=self.fill, seconds=seconds, check=check)
+        result = self.chain.run(
+            read, start, stop, fill=self.fill, seconds=seconds, check=check, threads=threads
+        )
         for name, spent in zip(self.steps, seconds, strict=True):
-            clock.seconds[name] += spent
+            clock.add(name, spent)
         with clock("alpha"):
             resampled = None
             if self.resample is not None:
-                resampled = self.resample.run(self.read_resampled, start, stop)
+                resampled = self.resample.run(self.read_resampled, start, stop, threads=threads)
             return self.routes.assemble(result, resampled)
 
     def stages(self, clock: Clock) -> list[StageTime]:
@@ -224,13 +243,31 @@ def _bounds(
     stream: _Stream, bands: list[tuple[int, int]], clock: Clock
 ) -> tuple[float, float] | None:
     """The finite minimum and maximum of the whole result (a first pass over the bands)."""
-    low, high = np.inf, -np.inf
-    for start, stop in bands:
-        colour, _ = stream.band(start, stop, clock)
-        found = images.finite_bounds(colour)
-        if found is not None:
-            low, high = min(low, found[0]), max(high, found[1])
-    return (low, high) if low <= high else None
+
+    def bounds_of(start: int, stop: int, threads: int | None) -> tuple[float, float] | None:
+        return images.finite_bounds(stream.band(start, stop, clock, threads=threads)[0])
+
+    found = [f for f in _each_band(bands, stream.workers, bounds_of) if f is not None]
+    if not found:
+        return None
+    return min(f[0] for f in found), max(f[1] for f in found)
+
+
+def _each_band(
+    bands: list[tuple[int, int]], workers: int, work: Callable[[int, int, int | None], T]
+) -> list[T]:
+    """``work(start, stop, threads)`` for every band, in order: one at a time with the
+    plans' threads, or ``workers`` bands side by side with one thread each (the engine
+    releases the GIL; the bits are the same). An error or Ctrl-C stops the bands not begun.
+    """
+    if workers <= 1 or len(bands) <= 1:
+        return [work(start, stop, None) for start, stop in bands]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(bands)))
+    try:
+        futures = [pool.submit(work, start, stop, 1) for start, stop in bands]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def process_file(
@@ -296,8 +333,11 @@ def _write_bands(
     bounds = _bounds(stream, bands, clock) if mapped and rule is RangeRule.RESCALE else None
     if tiled:  # each map rescaled on its own: the whole float result first
         whole = np.empty((height, width, channels), np.float32)
-        for start, stop in bands:
-            whole[start:stop] = stream.band(start, stop, clock)[0]
+
+        def keep(start: int, stop: int, threads: int | None) -> None:
+            whole[start:stop] = stream.band(start, stop, clock, threads=threads)[0]
+
+        _each_band(bands, stream.workers, keep)
         with clock("map"):
             sheet = images.montage(whole)
             canvas = images.Canvas(plan, height=sheet.shape[0], width=sheet.shape[1], channels=1)
@@ -306,18 +346,21 @@ def _write_bands(
     canvas = images.Canvas(plan, height=height, width=width, channels=channels,
                            icc_profile=image.icc_profile, exif=image.exif)  # fmt: skip
     gain = _gain(recipe) if mapped and rule is RangeRule.CLIP and top is not None else None
-    clipped = 0
-    for start, stop in bands:
-        colour, alpha = stream.band(start, stop, clock)
+
+    def store(start: int, stop: int, threads: int | None) -> int:
+        """One band filtered, mapped and stored; how many of its samples clip white."""
+        colour, alpha = stream.band(start, stop, clock, threads=threads)
         with clock("map"):
-            if gain is not None:
-                clipped += int(np.count_nonzero(colour > top))
+            clipped = int(np.count_nonzero(colour > top)) if gain is not None else 0
             if mapped and top is None:  # floats stored raw: abs, or rescale to 0..1
                 colour = images.map_range(colour, rule=rule, max_value=None, bounds=bounds)
             elif mapped:  # the canvas clips as it rounds: the rule's transform, in place
                 colour = images.transform_range(colour, rule=rule, max_value=top,
                                                 bounds=bounds, out=colour)  # fmt: skip
             canvas.put(start, colour, alpha)
+        return clipped
+
+    clipped = sum(_each_band(bands, stream.workers, store))
     share = clipped / max(height * width * channels, 1)
     if gain is not None and share > SATURATED:
         record.notes += (

@@ -28,8 +28,7 @@ import numpy as np
 from imconv import images
 from imconv.choices import Algorithm
 from imconv.errors import InvalidParameterError
-from imconv.stream import Chain, Planner, Recipe, StepPlans
-from imconv.stream._routes import Routes  # the stream's routing of channels (see the report)
+from imconv.stream import Chain, Planner, Recipe, Routes, StepPlans
 
 from ._source import TiledImage
 
@@ -61,42 +60,13 @@ class Mapping:
     bounds: tuple[float, float] | None = None
 
 
-class AlignedChain(Chain):
-    """The stream's chain, with every step's band starting on its bit-exact multiple.
-
-    :meth:`Chain.spans` gives an intermediate step the rows the next step reads; an FFT
-    step then transforms other blocks than the whole image does (1 level off). Here each
-    intermediate band starts and ends on multiples of that step's
-    :attr:`~imconv.engine.Plan.band_multiple` (or at its last row): a few more rows are
-    computed, and every cut of the image gives the whole image's samples.
-    """
-
-    def spans(self, start: int, stop: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """As :meth:`Chain.spans`, intermediate bands rounded down to their multiples."""
-        wanted = [(start, stop)]
-        for index in range(len(self.links) - 1, 0, -1):
-            needed = self.links[index].first.band_rows(*wanted[0])
-            valid = needed[needed >= 0]
-            if not valid.size:
-                wanted.insert(0, (0, 0))
-                continue
-            previous = self.links[index - 1]
-            multiple, rows = previous.first.band_multiple, previous.output_shape[0]
-            first = int(valid.min()) // multiple * multiple
-            last = min(-(-(int(valid.max()) + 1) // multiple) * multiple, rows)
-            wanted.insert(0, (first, last))
-        first = self.links[0].first
-        needed = first.band_rows(*wanted[0]) if wanted[0][1] else np.arange(0)
-        return np.unique(needed[needed >= 0]), wanted
-
-
 @dataclass
 class _Chains:
     """The plans of one process: the kernels' chain and the resampling chain (alpha kept,
     channels left out, chroma), as the stream has them."""
 
-    chain: AlignedChain
-    resample: AlignedChain | None
+    chain: Chain
+    resample: Chain | None
 
 
 # A worker's plans, by pipeline: the last few images' (a long-lived worker serves many).
@@ -105,7 +75,7 @@ _BUILT_KEPT = 4
 _BUILT_LOCK = threading.Lock()
 
 
-def _forced(chain: Chain, algorithms: tuple[tuple[str, ...], ...]) -> AlignedChain:
+def _forced(chain: Chain, algorithms: tuple[tuple[str, ...], ...]) -> Chain:
     """``chain`` with each plan running the algorithm the planning process chose."""
     links = []
     for link, chosen in zip(chain.links, algorithms, strict=True):
@@ -114,7 +84,7 @@ def _forced(chain: Chain, algorithms: tuple[tuple[str, ...], ...]) -> AlignedCha
             for plan, name in zip(link.plans, chosen, strict=True)
         )
         links.append(StepPlans(link.kernel, plans))
-    return AlignedChain(tuple(links), banded=chain.banded)
+    return Chain(tuple(links), banded=chain.banded)
 
 
 def _algorithms(chain: Chain | None) -> tuple[tuple[str, ...], ...]:
@@ -123,17 +93,15 @@ def _algorithms(chain: Chain | None) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(p.algorithm.value for p in link.plans) for link in chain.links)
 
 
-def _make_chains(
-    planner: Planner, image: TiledImage, routes: Routes
-) -> tuple[AlignedChain, AlignedChain | None]:
+def _make_chains(planner: Planner, image: TiledImage, routes: Routes) -> tuple[Chain, Chain | None]:
     """The stream's two chains on ``image``'s geometry (``_Stream.__init__``)."""
     height, width = image.height, image.width
     dtype = image.dtype if routes.plain else np.dtype(np.float32)
-    chain = AlignedChain.make(planner, (height, width, len(routes.filtered)), dtype)
+    chain = Chain.make(planner, (height, width, len(routes.filtered)), dtype)
     resample = None
     if routes.resampled:
         shape = (height, width, len(routes.resampled))
-        resample = AlignedChain.make(planner, shape, np.dtype(np.float32), resample=True)
+        resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
     return chain, resample
 
 

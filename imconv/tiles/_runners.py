@@ -20,12 +20,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from imconv.choices import LOCAL_SCHEDULER
 from imconv.environment import cores
 from imconv.errors import ImageReadError, ImconvError, InvalidParameterError
 
 __all__ = ["LOCAL", "Runner", "open_runner"]
 
-LOCAL = "local"
+LOCAL = LOCAL_SCHEDULER
 THREADS = "threads"
 INSTALL_HINT = "pip install 'imconv[tiles]'"
 CONNECT_TIMEOUT = "10s"
