@@ -93,7 +93,7 @@ def test_a_failed_early_decode_leaves_the_reader_to_report(tmp_path: Path) -> No
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
     early.start(str(broken), images.decode_file)
-    with pytest.raises(ImageReadError, match="broken.png"):
+    with pytest.raises(ImageReadError, match=r"broken\.png"):
         images.open_image(broken)
 
 

@@ -229,7 +229,7 @@ def test_process_file_records_every_stage(tmp_path: Path) -> None:
     assert record.output_shape == (48, 64, 3)
     assert record.range_rule == "abs"
     assert record.megapixels == pytest.approx(64 * 48 / 1e6)
-    assert record.seconds == pytest.approx(sum(s.seconds for s in record.stages))
+    assert record.seconds == record.elapsed > 0  # wall time, read to write
     assert all(s.seconds >= 0 for s in record.stages)
     timed = [s.stage for s in record.stages if s.algorithm is not None]
     assert timed == ["step 1: blur", "step 2: sobel-x"]

@@ -10,7 +10,7 @@ from .dispatch import run_batch, worker_count
 from .inputs import Selection, find_images, find_inputs
 from .jobs import FALLBACK_SUFFIX, LISTED, STDIO, Batch, Existing, Job, Naming
 from .outputs import assign_outputs, check_report
-from .pool import BatchTask, remove_temporaries
+from .pool import BatchTask, by_tiles, remove_temporaries
 from .results import BatchResult, OnOutcome, Outcome, WorkerError
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Selection",
     "WorkerError",
     "assign_outputs",
+    "by_tiles",
     "check_report",
     "find_images",
     "find_inputs",

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from imconv.errors import ImageReadError
 
-from .jobs import STDIO
+from .jobs import STDIO, is_zarr
 
 # Suffixes Pillow reads that a folder scan picks up (other files are skipped and counted).
 IMAGE_SUFFIXES = frozenset(
@@ -185,7 +185,8 @@ def find_inputs(
     Parameters
     ----------
     inputs
-        Files, folders, glob patterns (expanded when no file has that name), or ``-``.
+        Files, folders, glob patterns (expanded when no file has that name), or ``-``; a
+        folder named ``*.zarr`` is one image (a Zarr array, filtered tile by tile).
     selection
         Recursion and include/exclude patterns, applied to folders and patterns (a file
         named on the command line is always taken).
@@ -202,6 +203,8 @@ def find_inputs(
         path = Path(item)
         if item == STDIO:
             found.pairs.append((STDIO, Path("stdin.png")))
+        elif is_zarr(path):  # one image, read tile by tile
+            found.pairs.append((item, Path(path.name)))
         elif path.is_dir():
             _scan(found, path, PurePosixPath(), selection, avoid)
         elif path.is_file():

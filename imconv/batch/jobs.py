@@ -23,6 +23,23 @@ LISTED = 5
 #: The format of outputs whose input's suffix imconv cannot write (.pbm, .ico, .jp2...).
 FALLBACK_SUFFIX = ".png"
 
+#: A folder with this suffix is one image: a Zarr array (read and written tile by tile).
+ZARR_SUFFIX = ".zarr"
+#: Outputs only images filtered tile by tile are written as (Zarr, BigTIFF's own suffixes).
+TILED_SUFFIXES = frozenset({ZARR_SUFFIX, ".btf", ".tf8"})
+
+
+def is_zarr(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a Zarr folder: one image, not a folder of images."""
+    return Path(path).suffix.lower() == ZARR_SUFFIX and os.path.isdir(path)
+
+
+def writable(suffix: str) -> bool:
+    """Whether imconv writes outputs with ``suffix`` (lower case, with its dot)."""
+    from imconv.images import SUPPORTED_SUFFIXES
+
+    return suffix in SUPPORTED_SUFFIXES or suffix in TILED_SUFFIXES
+
 
 @dataclass(frozen=True)
 class Job:
@@ -89,9 +106,7 @@ class Naming:
 
 def _kept(source: Path) -> str:
     """The input's suffix when imconv can write that format, else PNG's."""
-    from imconv.images import SUPPORTED_SUFFIXES
-
-    return source.suffix if source.suffix.lower() in SUPPORTED_SUFFIXES else FALLBACK_SUFFIX
+    return source.suffix if writable(source.suffix.lower()) else FALLBACK_SUFFIX
 
 
 @dataclass

@@ -20,7 +20,7 @@ from imconv.errors import (
 )
 
 from .inputs import Selection, find_inputs
-from .jobs import LISTED, STDIO, Batch, Existing, Job, Naming
+from .jobs import LISTED, STDIO, TILED_SUFFIXES, Batch, Existing, Job, Naming, is_zarr, writable
 
 __all__ = ["assign_outputs", "check_report"]
 
@@ -34,7 +34,7 @@ def _is_pattern(item: str) -> bool:
 
 def _single_job(source: str, output: str | None, naming: Naming) -> Job:
     """The job of one named input: beside it, into a folder, to a file or to stdout."""
-    if source != STDIO and not Path(source).is_file():
+    if source != STDIO and not (Path(source).is_file() or is_zarr(source)):
         raise ImageReadError(f"cannot read {source!r}: no such file or folder")
     name = Path("stdin.png") if source == STDIO else Path(source)
     if output is None:
@@ -43,7 +43,9 @@ def _single_job(source: str, output: str | None, naming: Naming) -> Job:
                 "output", None, "given when reading stdin (`output` - writes PNG to stdout)"
             )
         return Job(source, str(naming.name(name)))
-    if output != STDIO and (Path(output).is_dir() or _names_folder(output)):
+    if output != STDIO and (
+        (Path(output).is_dir() and not is_zarr(output)) or _names_folder(output)
+    ):
         return Job(source, str(Path(output) / naming.name(name).name), root=output)
     if naming.extension and output != STDIO and Path(output).suffix.lower() != naming.extension:
         raise InvalidParameterError(
@@ -65,10 +67,11 @@ def _check_file_output(output: str) -> None:
 
     path = Path(output)
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    if not writable(suffix):
+        supported = [*SUPPORTED_SUFFIXES, *sorted(TILED_SUFFIXES)]
         raise ImageWriteError(
             f"cannot write {output!r}: unknown image suffix {suffix or '(none)'!r}; "
-            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+            f"supported: {', '.join(supported)}"
         )
     folder = path.parent
     if not folder.is_dir():
@@ -80,7 +83,7 @@ def _output_folder(output: str | None, inputs: Sequence[str]) -> str | None:
     """The output folder of several inputs, a folder or a pattern (made later when missing);
     None when each output goes beside its input (several named files without ``output``)."""
     if output is None:
-        if all(Path(item).is_file() for item in inputs):
+        if all(Path(item).is_file() or is_zarr(item) for item in inputs):
             return None
         raise InvalidParameterError(
             "output", None, "a folder (made if missing) when an input is a folder or a pattern"
@@ -157,7 +160,9 @@ def assign_outputs(
     """
     if STDIO in inputs and len(inputs) > 1:
         raise InvalidParameterError("inputs", STDIO, "the only input when reading stdin")
-    single = len(inputs) == 1 and not Path(inputs[0]).is_dir() and not _is_pattern(inputs[0])
+    first = inputs[0] if inputs else ""
+    single = len(inputs) == 1 and (is_zarr(first) or not Path(first).is_dir())
+    single = single and not _is_pattern(first)
     if single:
         batch = Batch([_single_job(inputs[0], output, naming)], single=True)
     else:

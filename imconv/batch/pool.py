@@ -65,15 +65,22 @@ class BatchTask:
     :class:`~imconv.stream.Planner` per batch; ``started`` is when the batch began (a
     timestamp), to recognise the outputs it wrote; ``store`` is a copy of the autotuning
     store as the batch began (measurements made in workers come back in the records).
+    ``tiles`` sends every image tile by tile (:func:`imconv.tiles.filter_tiled`), else
+    only those that would not fit in ``memory`` (bytes; None: the default budget) or are
+    Zarr folders (:func:`imconv.tiles.needs_tiles`).
     """
 
     recipe: Recipe
     store: dict[str, str] = field(default_factory=dict)
+    memory: int | None = None
+    tiles: bool = False
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.time)
 
 
 _planners: dict[str, Planner] = {}
+# Inputs checked against the default memory budget (those imconv.tiles can read by tiles).
+_TILED_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8")
 
 
 def _planner(task: BatchTask) -> Planner:
@@ -160,7 +167,13 @@ def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
         recipe = _recipe_for(job, task)
         if recipe is not task.recipe:
             planner = Planner(recipe, store=planner.store)
-        record = process_file(job.source, job.destination, recipe, planner, inside=job.root)
+        if by_tiles(job.source, task):
+            from imconv.tiles import filter_tiled
+
+            record = filter_tiled(job.source, job.destination, recipe, memory=task.memory,
+                                  planner=planner)  # fmt: skip
+        else:
+            record = process_file(job.source, job.destination, recipe, planner, inside=job.root)
         return Outcome(index, job, record=record)
     except ImconvError as error:
         if isinstance(error.__cause__, BrokenPipeError):
@@ -176,6 +189,23 @@ def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
         return Outcome(index, job, error=wrapped)
     except Exception as error:
         return Outcome(index, job, error=_unexpected(error))
+
+
+def by_tiles(source: str, task: BatchTask) -> bool:
+    """Whether the image at ``source`` is filtered tile by tile (see :class:`BatchTask`)."""
+    return source != STDIO and (task.tiles or _too_large(source, task.memory))
+
+
+def _too_large(source: str, memory: int | None) -> bool:
+    """Whether ``source`` goes tile by tile: a Zarr folder, or over the memory budget (a
+    TIFF under the default budget; any image under a budget given)."""
+    if source.endswith(".zarr") and os.path.isdir(source):
+        return True
+    if memory is None and not source.lower().endswith(_TILED_SUFFIXES):
+        return False  # photos: their headers are not read twice, imconv.tiles not loaded
+    from imconv.tiles import needs_tiles
+
+    return needs_tiles(source, memory)
 
 
 def _closed(error: BrokenPipeError) -> OutputClosedError:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from imconv.choices import PHOTO_PADDING, Algorithm, Mode, Padding
+from imconv.choices import PHOTO_PADDING, Algorithm, Mode, NanTreatment, Padding
 from imconv.errors import ExitStatus
 
 from ._app import KernelCommand, app, fail, parse_pair, run_guarded, show, stderr, stdout, warn
@@ -122,6 +122,23 @@ def apply(
             "a bias); or keep its values.",
         ),
     ] = "auto",
+    nan: Annotated[
+        NanTreatment | None,
+        typer.Option(
+            case_sensitive=False,
+            help="Float images (32-bit TIFF): propagate (default) spreads a NaN over the "
+            "kernel's footprint; ignore treats NaN as missing and averages the valid "
+            "neighbours (normalized convolution).",
+        ),
+    ] = None,
+    mask: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="A black-and-white image of the input's size, white = valid: black pixels "
+            "are missing data, filled from their valid neighbours (implies --nan ignore).",
+        ),
+    ] = None,
     quality: Annotated[int | None, typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = None,
     compress_level: Annotated[
         int | None,
@@ -216,6 +233,23 @@ def apply(
     max_pixels: Annotated[
         int | None, typer.Option(min=1, help="Largest image accepted (Pillow's bomb limit).")
     ] = None,
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Memory budget of the process (512MiB, 2GB): an image that would not fit "
+            "is filtered tile by tile (TIFF in, tiled BigTIFF out; the tiles extra). "
+            "Default: TIFF inputs are checked against half the available memory.",
+        ),
+    ] = None,
+    tiles: Annotated[
+        bool,
+        typer.Option(
+            "--tiles",
+            help="Filter tile by tile whatever the size: tiled TIFF or Zarr in, tiled "
+            "BigTIFF or Zarr out.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="A line per file of a batch.")
@@ -292,6 +326,10 @@ def apply(
             verify=verify,
             dry_run=dry_run,
             max_pixels=max_pixels,
+            memory=memory,
+            tiles=tiles,
+            mask=mask,
+            **({} if nan is None else {"nan": nan}),
             listener=progress,
         )
         if traceback and result.errors:

@@ -31,7 +31,7 @@ from ._colour import luma_chroma, rgb_from_luma_chroma, srgb_decode, srgb_encode
 from ._formats import DEPTHS, SUPPORTED_SUFFIXES, OutputPlan, plan_output
 from ._picture import MODES, Picture, channels_to_mode, max_value_of
 from ._read import check_max_pixels, read_image
-from ._source import Probe, Source, decode_file, open_image, probe
+from ._source import Probe, Source, decode_file, open_image, probe, read_mask
 from ._values import (
     RangeRule,
     default_rule,
@@ -80,6 +80,7 @@ __all__ = [
     "probe",
     "quantize",
     "read_image",
+    "read_mask",
     "rgb_from_luma_chroma",
     "save_canvas",
     "srgb_decode",

@@ -36,6 +36,8 @@ from ._read import (
 __all__ = ["Probe", "Source", "open_image", "probe"]
 
 _ORIENTATION = 0x0112
+# White in the single-channel modes Pillow does not convert to "L" without clipping.
+_MASK_WHITE = {"I;16": 65535.0, "I;16B": 65535.0, "I": 65535.0, "F": 1.0}
 # EXIF orientations that swap width and height (transposes and quarter turns).
 _TURNED = {5, 6, 7, 8}
 _ALPHA_MODES = ("LA", "RGBA")
@@ -255,3 +257,30 @@ def probe(source: str | Path, *, max_pixels: int | None = None) -> Probe:
         if image.mode in ("P", "PA"):
             colour = 3
         return Probe(height, width, colour, image.mode, alpha)
+
+
+def read_mask(
+    source: str | Path, *, height: int, width: int, image: str = "the image"
+) -> np.ndarray:
+    """The mask image at ``source`` as ``(height, width)`` booleans: ``True`` (valid) where
+    it is light (at least half of white: 128 of 255, 32768 of 65535, 0.5 for float masks;
+    colour as its luma, alpha ignored), ``False`` where it is dark.
+
+    Raises
+    ------
+    ImageReadError
+        As :func:`open_image`, or the mask is not ``width`` x ``height`` pixels (``image``
+        names the picture it must match).
+    """
+    name = repr(str(source))
+    with _errors(f"the mask {name}", None), Image.open(source) as opened:
+        upright = ImageOps.exif_transpose(opened)
+        deep = upright.mode in _MASK_WHITE
+        white = _MASK_WHITE.get(upright.mode, 255.0)
+        grey = np.asarray(upright if deep else upright.convert("L"), dtype=np.float32)
+    if grey.shape != (height, width):
+        raise ImageReadError(
+            f"the mask {name} is {grey.shape[1]}x{grey.shape[0]} pixels and {image} "
+            f"{width}x{height}: a mask must have the image's size (white = valid)"
+        )
+    return grey >= white / 2

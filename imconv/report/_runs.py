@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imconv.batch import BatchResult
-from imconv.run import stage_summary
+from imconv.run import show_bytes, stage_summary
 from imconv.stream import ImageRecord, PlannedStep
 
 
@@ -24,7 +24,9 @@ def _rate(megapixels: float, seconds: float) -> str:
 def timing_table(record: ImageRecord) -> Table:
     """One row per stage: milliseconds, megapixels per second, algorithm and why."""
     title = f"{record.source}  {record.width}x{record.height}x{record.channels} ({record.mode})"
-    table = Table(title=title, title_justify="left", min_width=len(title))
+    caption = _cut_caption(record)
+    table = Table(title=title, title_justify="left", min_width=max(len(title), len(caption)),
+                  caption=caption, caption_justify="left")  # fmt: skip
     table.add_column("stage")
     table.add_column("ms", justify="right")
     table.add_column("MP/s", justify="right")
@@ -41,6 +43,20 @@ def timing_table(record: ImageRecord) -> Table:
     table.add_section()
     table.add_row("total", f"{record.seconds * 1e3:.1f}", _rate(record.megapixels, record.seconds))
     return table
+
+
+def _cut_caption(record: ImageRecord) -> str:
+    """How the image was cut: bands (stage times summed over them) or tiles."""
+    tiling = record.tiling()
+    if tiling is None:
+        return "stages: summed over the bands, which run on every core; total: wall time"
+    peak = tiling["peak_memory"]
+    return (
+        f"tiled: {tiling['strips']} strips of {tiling['strip_rows']} rows, bands of "
+        f"{tiling['band_rows']}, on {tiling['scheduler']} ({tiling['workers']}); memory "
+        f"budget {show_bytes(tiling['memory_budget'])}"
+        + ("" if peak is None else f", peak {show_bytes(peak)}")
+    )
 
 
 def summary_table(records: Sequence[ImageRecord], *, caption: str | None = None) -> Table:

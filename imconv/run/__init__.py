@@ -7,6 +7,7 @@ runs the batch and writes the report; ``_result`` says what happened and the exi
 
 from ._apply import Listener, apply, make_recipe
 from ._document import REPORT_VERSION, report_document, stage_summary
+from ._memory import show_bytes
 from ._result import RunResult
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "apply",
     "make_recipe",
     "report_document",
+    "show_bytes",
     "stage_summary",
 ]

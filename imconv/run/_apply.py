@@ -25,15 +25,17 @@ from imconv.batch import (
     Outcome,
     Selection,
     assign_outputs,
+    by_tiles,
     check_report,
     run_batch,
     worker_count,
 )
 from imconv.choices import LOCAL_SCHEDULER as LOCAL
-from imconv.choices import PHOTO_PADDING, Operation
+from imconv.choices import PHOTO_PADDING, NanTreatment, Operation
 from imconv.engine import ConvOptions
 from imconv.environment import cores
 from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError, KernelError
+from imconv.images import probe
 from imconv.kernels import Kernel, load_kernel
 from imconv.stream import OutputSettings, Recipe, plan_image
 
@@ -101,13 +103,18 @@ def make_recipe(
     montage: bool = False,
     overwrite: bool = False,
     max_pixels: int | None = None,
+    mask: str | PathLike[str] | None = None,
     **options: Any,
 ) -> Recipe:
     """The recipe of a run: kernels loaded, every option validated once.
 
     ``options`` are the engine's (:class:`~imconv.engine.ConvOptions` fields), with the
-    image defaults (reflect padding, channels last).
+    image defaults (reflect padding, channels last); a ``mask`` implies ``nan="ignore"``.
     """
+    if mask is not None:
+        mask = str(mask)
+        probe(mask)  # a missing or unreadable mask stops the run before any work
+        options.setdefault("nan", NanTreatment.IGNORE)
     named = (kernel, *_sequence(then, "then"))
     kernels = tuple(_kernel(k, normalize, combine) for k in named)
     if combine is not None and not any(k.is_set for k in kernels):
@@ -134,6 +141,7 @@ def make_recipe(
         linear=linear,
         channels=channels,
         output=output,
+        mask=mask,
     )
 
 
@@ -220,6 +228,8 @@ def apply(
     workers: int | None = None,
     scheduler: str | None = None,
     threads: int | None = None,
+    memory: str | int | None = None,
+    tiles: bool = False,
     dry_run: bool = False,
     listener: Listener | None = None,
     check: bool = False,
@@ -246,6 +256,13 @@ def apply(
         ``"local"`` or a Dask scheduler's address.
     threads : int, optional
         Engine threads per image (default: every core for one process, else one).
+    memory : str or int, optional
+        The memory budget of the process (``"512MiB"``, ``"2GB"`` or bytes): an image that
+        would not fit is filtered tile by tile (TIFF in, tiled BigTIFF out: the ``tiles``
+        extra). Default: TIFF inputs are checked against
+        :data:`imconv.tiles.DEFAULT_FRACTION` of the available memory, photos are not.
+    tiles : bool
+        Filter every image tile by tile (TIFF or Zarr in, tiled BigTIFF or Zarr out).
     dry_run : bool
         Plan each step of each input and write nothing (``RunResult.planned``).
     listener : Listener, optional
@@ -256,7 +273,8 @@ def apply(
         ``then`` (more kernels), ``mode``, ``padding`` (default ``"reflect"``), ``cval``,
         ``stride``, ``dilation``, ``algorithm``, ``correlate``, ``normalize``, ``range``,
         ``alpha``, ``quality``, ``montage``, ``overwrite``, ``autotune``, ``verify``,
-        ``max_pixels``: the command's options of the same names, as Python values.
+        ``max_pixels``, ``nan``, ``mask``: the command's options of the same names, as
+        Python values.
 
     Returns
     -------
@@ -280,7 +298,13 @@ def apply(
             None if output is None else str(output),
             report=None if report is None else Path(report),
             dry_run=dry_run,
-            run={"workers": workers, "scheduler": scheduler, "threads": threads},
+            run={
+                "workers": workers,
+                "scheduler": scheduler,
+                "threads": threads,
+                "memory": memory,
+                "tiles": tiles,
+            },
             choices={
                 "skip_existing": skip_existing,
                 "recursive": recursive,
@@ -332,11 +356,11 @@ def _apply(
     workers = _workers(batch, run["workers"], scheduler, result.warnings)
     result.workers, result.scheduler = workers, None if batch.single else scheduler
     result.threads = _threads(run["threads"], workers, result.scheduler, result.warnings)
-    if result.scheduler is None or result.scheduler == LOCAL:
-        check_memory(batch.jobs, recipe)
     recipe = result.recipe = recipe.with_options(threads=result.threads)
     store = _store(recipe)
-    task = BatchTask(recipe, store=dict(store or {}))
+    task = BatchTask(recipe, store=dict(store or {}), **_tiling(run["memory"], run["tiles"]))
+    if result.scheduler is None or result.scheduler == LOCAL:
+        check_memory([job for job in batch.jobs if not by_tiles(job.source, task)], recipe)
     _make_output_folders(batch)
     if listener is not None:
         listener.start(batch)
@@ -363,6 +387,17 @@ def _apply(
         _make_folder(report.parent)  # allowed by check_report: below the output folder
         write_report(report, document)
         result.report = report
+
+
+def _tiling(memory: str | int | None, tiles: bool) -> dict[str, Any]:
+    """``memory`` in bytes (text such as ``"512MiB"`` parsed) and ``tiles``, for BatchTask."""
+    if memory is not None:
+        from imconv.tiles import parse_memory
+
+        memory = parse_memory(memory)
+    if not isinstance(tiles, bool):
+        raise InvalidParameterError("tiles", tiles, "True or False")
+    return {"memory": memory, "tiles": tiles}
 
 
 def _make_output_folders(batch: Batch) -> None:

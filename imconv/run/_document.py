@@ -61,6 +61,7 @@ def record_dict(record: ImageRecord) -> dict[str, Any]:
         "notes": list(dict.fromkeys(record.notes)),
         "megapixels": record.megapixels,
         "seconds": record.seconds,
+        **({} if (tiling := record.tiling()) is None else {"tiles": tiling}),
         "stages": [
             {
                 "stage": stage.stage,
@@ -84,7 +85,7 @@ def options_dict(recipe: Recipe) -> list[dict[str, Any]]:
             "kernel": kernel.name,
             "mode": str(options.mode),
             "padding": str(options.padding),
-            "cval": options.cval,
+            "cval": None if math.isnan(options.cval) else options.cval,  # null: NaN
             "stride": options.stride,
             "dilation": options.dilation,
             "correlate": recipe.operation == "correlate",

@@ -129,6 +129,7 @@ class Chain:
         fill: np.ndarray | None = None,
         seconds: list[float] | None = None,
         check: Check | None = None,
+        mask: np.ndarray | None = None,
         threads: int | None = None,
     ) -> np.ndarray:
         """Output rows ``start:stop`` of the last step.
@@ -145,6 +146,9 @@ class Chain:
             Each step's time is added to its entry.
         check
             Called after each step with what it read and made (``verify``).
+        mask
+            ``(H, W)`` booleans of the first step's whole input (``True`` = valid), for
+            plans that run normalized convolution.
         threads
             Threads each step may use (default: its plan's); one when bands run side by
             side.
@@ -160,7 +164,10 @@ class Chain:
                 if rows is not None and rows.size == link.first.shape[0]:
                     rows = None  # the whole input: the plan takes its own means
                 given = fill if index == 0 else None
-                made = link.run_band(block, first, last, rows=rows, fill=given, threads=threads)
+                valid = mask[held] if index == 0 and mask is not None else None
+                made = link.run_band(
+                    block, first, last, rows=rows, fill=given, mask=valid, threads=threads
+                )
                 if check is not None:
                     check(index, link, block, rows, first, last, made)
                 block = made

@@ -117,6 +117,9 @@ class _Stream:
         self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
         self.workers = recipe.options.threads or cores()  # bands run side by side
         self._last = threading.local()  # each thread's last rows read
+        self.mask = None
+        if recipe.mask is not None:  # True = valid, for the first step's input
+            self.mask = images.read_mask(recipe.mask, height=height, width=width, image=name)
         self.fill = self._fill()
         self.checked: dict[int, str] = {}
 
@@ -138,16 +141,28 @@ class _Stream:
         return self._work(indices)[..., list(self.routes.resampled)]
 
     def _fill(self) -> np.ndarray | None:
-        """``mean`` padding of a banded first step: the channel means of its whole input."""
+        """``mean`` padding of a banded first step: the channel means of its whole input
+        (of its valid samples, finite and not masked out, for normalized convolution)."""
         if self.recipe.options.padding is not Padding.MEAN or not self.chain.banded:
             return None
+        first = self.chain.links[0].first
         height = self.source.height
-        total = 0.0
+        total, count = 0.0, 0.0
         for start in range(0, height, MEAN_ROWS):
-            band = self.read(np.arange(start, min(start + MEAN_ROWS, height)))
+            rows = np.arange(start, min(start + MEAN_ROWS, height))
+            band = self.read(rows)
+            if first.normalized:
+                valid = np.isfinite(band)
+                if self.mask is not None:
+                    valid &= self.mask[rows][..., np.newaxis]
+                band = np.where(valid, band, 0)
+                count = count + valid.sum(axis=(0, 1))
             total = total + band.sum(axis=(0, 1), dtype=np.float64)
-        means = np.asarray(total) / (height * self.source.width)
-        return means.astype(self.chain.links[0].first.spec.dtype)
+        if not first.normalized:
+            count = height * self.source.width
+        with np.errstate(invalid="ignore", divide="ignore"):  # no valid sample: NaN
+            means = np.asarray(total) / count
+        return means.astype(first.spec.dtype)
 
     def _check(
         self,
@@ -166,10 +181,13 @@ class _Stream:
             self.checked[index] = "not verified (a kernel set)"
             return
         given = self.fill if index == 0 else None
+        valid = None
+        if index == 0 and self.mask is not None:
+            valid = self.mask if rows is None else self.mask[rows]
         direct = link.first.with_algorithm(Algorithm.DIRECT)
-        reference = direct.run_band(block, first, last, rows=rows, fill=given)
-        scale = float(np.max(np.abs(reference))) or 1.0
-        error = float(np.max(np.abs(made - reference))) / scale
+        reference = direct.run_band(block, first, last, rows=rows, fill=given, mask=valid)
+        scale = float(np.nanmax(np.abs(reference), initial=0.0)) or 1.0
+        error = float(np.nanmax(np.abs(made - reference), initial=0.0)) / scale
         self.checked[index] = f"verified against direct: max error {error:.2g} of max|y|"
 
     def band(
@@ -184,9 +202,8 @@ class _Stream:
 
         seconds = [0.0] * len(self.steps)
         check = self._check if self.recipe.verify else None
-        result = self.chain.run(
-            read, start, stop, fill=self.fill, seconds=seconds, check=check, threads=threads
-        )
+        result = self.chain.run(read, start, stop, fill=self.fill, seconds=seconds,
+                                check=check, mask=self.mask, threads=threads)  # fmt: skip
         for name, spent in zip(self.steps, seconds, strict=True):
             clock.add(name, spent)
         with clock("alpha"):
@@ -285,6 +302,7 @@ def process_file(
     (a batch's output folder): the output must stay in it, checked as it is written.
     """
     settings = recipe.output
+    began = time.perf_counter()
     record = ImageRecord(source, output=destination)
     with record.stage("read"):
         image = images.open_image(source, max_pixels=settings.max_pixels)
@@ -303,6 +321,7 @@ def process_file(
                                inside=None if inside is None else Path(inside))  # fmt: skip
     finally:
         image.close()
+    record.elapsed = time.perf_counter() - began
     return record
 
 

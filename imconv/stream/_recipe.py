@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from imconv import images
-from imconv.choices import PHOTO_PADDING, Operation, parse_choice
+from imconv.choices import PHOTO_PADDING, NanTreatment, Operation, parse_choice
 from imconv.engine import ConvOptions
 from imconv.errors import InvalidParameterError
 from imconv.images import RangeRule, check_compress_level, check_max_pixels, check_quality
@@ -146,6 +146,10 @@ class Recipe:
     channels : Channels or str, optional
         The channels the kernels filter (``"l"``, or a subset of ``"r,g,b,a"``).
     output : OutputSettings
+    mask : str, optional
+        A black-and-white image of each input's size (white = valid): the first step runs
+        normalized convolution over the valid pixels only (the options must have
+        ``nan="ignore"``, which also skips non-finite samples in every step).
     """
 
     kernels: tuple[Kernel, ...]
@@ -156,6 +160,7 @@ class Recipe:
     linear: bool = False
     channels: Channels | None = None
     output: OutputSettings = field(default_factory=OutputSettings)
+    mask: str | None = None
 
     def __post_init__(self) -> None:
         kernels = tuple(self.kernels) if isinstance(self.kernels, Sequence) else ()
@@ -175,6 +180,10 @@ class Recipe:
                 "channels" if self.channels is not None else "linear",
                 self.channels.names if self.channels else True,
                 f"left out with a kernel bank ({banks[0]} maps channels to others)",
+            )
+        if self.mask is not None and self.options.nan is not NanTreatment.IGNORE:
+            raise InvalidParameterError(
+                "nan", str(self.options.nan), "'ignore' with a mask (masked pixels are missing)"
             )
         if self.channels and "a" in self.channels.names and not self._linear_kernels():
             raise InvalidParameterError(

@@ -24,6 +24,9 @@ class ImageRecord:
 
     ``tuned`` holds the autotuning measurements made while filtering it (problem key ->
     algorithm), for the caller to keep in its store; ``notes`` what reading converted.
+    Stage times are summed over the bands, which run on several threads at once: they
+    can add up to more than ``elapsed``, the wall time from reading to writing, which
+    :attr:`seconds` reports (so megapixels per second are the file's).
     """
 
     source: str
@@ -37,6 +40,7 @@ class ImageRecord:
     stages: list[StageTime] = field(default_factory=list)
     tuned: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    elapsed: float = 0.0
 
     @property
     def megapixels(self) -> float:
@@ -45,8 +49,12 @@ class ImageRecord:
 
     @property
     def seconds(self) -> float:
-        """Total of the stage times."""
-        return sum(stage.seconds for stage in self.stages)
+        """The wall time from reading to writing (the stages' sum before it is known)."""
+        return self.elapsed or sum(stage.seconds for stage in self.stages)
+
+    def tiling(self) -> dict[str, object] | None:
+        """How a tiled run cut the image (for reports); None for a streamed image."""
+        return None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[StageTime]:

@@ -50,12 +50,13 @@ class StepPlans:
         *,
         rows: np.ndarray | None = None,
         fill: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
         threads: int | None = None,
     ) -> np.ndarray:
         """Output rows ``start:stop`` from a block of input rows (see
         :meth:`imconv.engine.Plan.run_band`); a kernel set's parts combined."""
         return self.kernel.combine_responses(
-            part.run_band(block, start, stop, rows=rows, fill=fill, threads=threads)
+            part.run_band(block, start, stop, rows=rows, fill=fill, mask=mask, threads=threads)
             for part in self.plans
         )
 

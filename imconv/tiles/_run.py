@@ -47,14 +47,11 @@ __all__ = ["TileRecord", "filter_tiled", "needs_tiles"]
 class TileRecord(ImageRecord):
     """An :class:`~imconv.stream.ImageRecord` of a tiled run, with how it was cut.
 
-    Stage times are summed over the strips, which run several at once: they can add up
-    to more than :attr:`elapsed`, the run's wall time, which :attr:`seconds` reports
-    (so megapixels per second are the run's).
+    Stage times are summed over the strips, which run several at once (see
+    :class:`~imconv.stream.ImageRecord`).
 
     Attributes
     ----------
-    elapsed
-        Wall seconds of the whole call.
     strips, strip_rows, band_rows
         Output strips, rows per strip and per band.
     tile
@@ -72,7 +69,6 @@ class TileRecord(ImageRecord):
         The output's compression.
     """
 
-    elapsed: float = 0.0
     strips: int = 0
     strip_rows: int = 0
     band_rows: int = 0
@@ -85,10 +81,12 @@ class TileRecord(ImageRecord):
     peak_memory: int | None = None
     compression: str = "none"
 
-    @property
-    def seconds(self) -> float:
-        """The run's wall time (the stages' sum before it is known)."""
-        return self.elapsed or sum(stage.seconds for stage in self.stages)
+    def tiling(self) -> dict[str, object] | None:
+        """How the run cut the image, its memory budget, estimate and peak (bytes)."""
+        names = ("strips", "strip_rows", "band_rows", "tile", "workers", "scheduler",
+                 "memory_budget", "memory_estimate", "memory_baseline", "peak_memory",
+                 "compression")  # fmt: skip
+        return {name: getattr(self, name) for name in names}
 
 
 # --- when an image needs tiles ------------------------------------------------------------
@@ -233,6 +231,8 @@ def filter_tiled(
     >>> filter_tiled("slide.tif", "out.tif", recipe, memory="512MiB")  # doctest: +SKIP
     """
     began = time.perf_counter()
+    if recipe.mask is not None:
+        raise InvalidParameterError("mask", recipe.mask, "left out for images filtered by tiles")
     image = open_tiled(source)
     target = _sinks.check_destination(destination, source=source, tile=tile,
                                       overwrite=recipe.output.overwrite,
@@ -360,6 +360,3 @@ def _finish(record: TileRecord, pipeline: Pipeline, sizing: Sizing,
     record.memory_baseline = sizing.baseline
     record.peak_memory = _budget.peak_resident_bytes()
     record.elapsed = elapsed
-    record.notes = (*record.notes, f"tiled: {record.strips} strips of {sizing.strip_rows} "
-                    f"rows, bands of {sizing.band_rows}, on {record.scheduler} "
-                    f"({record.workers}), budget {_budget.show_bytes(sizing.budget)}")  # fmt: skip
