@@ -350,8 +350,8 @@ def render(result: RunResult, *, timing: bool, quiet: bool, verbose: bool) -> Ex
     if not quiet:
         for warning in result.warnings:
             warn(warning)
-    for source, steps in result.planned:
-        show(stdout, reports.plan_table(source, steps))
+    for planned in result.planned:
+        show(stdout, reports.plan_table(planned))
     batch = result.batch
     if batch is None:
         return status

@@ -222,6 +222,27 @@ def _operations(spec: ConvSpec, algorithm: Algorithm, rank: int) -> float:
     return float(outputs * spec.taps)
 
 
+def band_memory(
+    spec: ConvSpec, algorithm: Algorithm, rows: int, *, normalized: bool = False
+) -> int:
+    """Estimated peak bytes of one band of ``rows`` output rows run on one thread
+    (``Plan.run_band``): the band's padded input rows and output, and its temporaries."""
+    item = spec.dtype.itemsize
+    rows = min(rows, spec.output_shape[0])
+    read = min((rows - 1) * spec.stride[0] + spec.effective_kernel_shape[0], spec.padded_shape[0])
+    padded = spec.channels_in * read * math.prod(spec.padded_shape[1:]) * item
+    output = spec.channels_out * rows * math.prod(spec.output_shape[1:]) * item
+    if normalized:
+        padded += padded + padded // item
+        output *= 2
+    temporaries = {  # direct accumulates into its output
+        Algorithm.SEPARABLE: output,  # the first pass
+        Algorithm.MATMUL: min(16 * 1024 * 1024, output * math.prod(spec.kernel_shape)),
+        Algorithm.FFT: 6 * BLOCK_ELEMENTS * item,
+    }.get(algorithm, 0)
+    return padded + output + temporaries
+
+
 def peak_memory(spec: ConvSpec, algorithm: Algorithm, *, normalized: bool = False) -> int:
     """Estimated peak bytes: padded input, output (of the whole batch), and the bands'
     temporaries; normalized convolution adds the weights, their result and the validity."""

@@ -217,6 +217,11 @@ class Plan:
         """Estimated peak memory of one whole-array run, in bytes."""
         return _cost.peak_memory(self._spec, self.algorithm, normalized=self.normalized)
 
+    def band_bytes(self, rows: int) -> int:
+        """Estimated peak memory of one :meth:`run_band` of ``rows`` output rows on one
+        thread, in bytes."""
+        return _cost.band_memory(self._spec, self.algorithm, rows, normalized=self.normalized)
+
     @property
     def normalized(self) -> bool:
         """Whether the plan runs normalized convolution (``nan="ignore"`` or a mask)."""

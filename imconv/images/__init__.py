@@ -29,7 +29,7 @@ overwritten without ``overwrite=True``, and the input never is.
 from ._canvas import Canvas
 from ._colour import luma_chroma, rgb_from_luma_chroma, srgb_decode, srgb_encode
 from ._formats import DEPTHS, SUPPORTED_SUFFIXES, OutputPlan, plan_output
-from ._picture import MODES, Picture, channels_to_mode, max_value_of
+from ._picture import MODES, Picture, channels_to_mode, image_bytes, max_value_of
 from ._read import check_max_pixels, read_image
 from ._source import Probe, Source, decode_file, open_image, probe, read_mask
 from ._values import (
@@ -70,6 +70,7 @@ __all__ = [
     "decode_file",
     "default_rule",
     "finite_bounds",
+    "image_bytes",
     "luma_chroma",
     "map_range",
     "max_value_of",

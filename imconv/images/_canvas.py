@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from ._formats import OutputPlan, carries_metadata, takes_quality
-from ._picture import icc_fits
+from ._picture import icc_fits, image_bytes
 from ._png import write_png
 
 __all__ = ["Canvas"]
@@ -88,6 +88,15 @@ class Canvas:
             self.samples = np.empty((channels, height, width), dtype=np.float32)
         elif plan.mode in _DEEP_COLOUR:
             self.samples = np.empty((height, width, _DEEP_COLOUR[plan.mode]), dtype=np.uint16)
+
+    @staticmethod
+    def size_of(plan: OutputPlan, *, height: int, width: int, channels: int) -> int:
+        """The bytes a canvas of this plan and size holds once filled (nothing allocated)."""
+        if plan.format == "NPY" or plan.pages:
+            return height * width * channels * 4
+        if plan.mode in _DEEP_COLOUR:
+            return height * width * _DEEP_COLOUR[plan.mode] * 2
+        return image_bytes(plan.mode or "L", height, width)
 
     def put(self, start: int, colour: np.ndarray, alpha: np.ndarray | None = None) -> None:
         """Store rows ``start:`` from float ``colour`` ``(n, W, C)`` and ``alpha`` ``(n, W)``."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from imconv.errors import InvalidParameterError, ShapeError
 
-__all__ = ["MODES", "Picture", "channels_to_mode", "icc_fits", "max_value_of"]
+__all__ = ["MODES", "Picture", "channels_to_mode", "icc_fits", "image_bytes", "max_value_of"]
 
 #: The modes a :class:`Picture` holds: 8-bit families, then the single-channel deep modes.
 MODES = ("L", "LA", "RGB", "RGBA", "I;16", "I", "F")
@@ -31,6 +31,22 @@ _MAX_VALUES: dict[str, float | None] = {
 }
 
 _KEEP: Any = object()
+
+
+# Bytes per pixel of a Pillow image of each mode: RGB is stored in 4, like RGBA.
+_PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "LA": 4, "RGB": 4, "RGBA": 4, "I": 4, "F": 4}
+
+
+def image_bytes(mode: str, height: int, width: int) -> int:
+    """The memory a Pillow image of ``mode`` and size holds for its pixels (4 bytes a pixel
+    for modes not listed).
+
+    Examples
+    --------
+    >>> image_bytes("RGB", 3000, 4000) // 2**20, image_bytes("L", 3000, 4000) // 2**20
+    (45, 11)
+    """
+    return height * width * _PILLOW_BYTES.get(mode, 4)
 
 
 def max_value_of(mode: str) -> float | None:

@@ -25,6 +25,7 @@ from imconv.errors import ImageReadError
 from ._picture import Picture, icc_fits, max_value_of
 from ._read import (
     _DECODE_ERRORS,
+    _DEEP_MODES,
     _describe,
     _normalise_mode,
     _open_error,
@@ -41,6 +42,8 @@ _MASK_WHITE = {"I;16": 65535.0, "I;16B": 65535.0, "I": 65535.0, "F": 1.0}
 # EXIF orientations that swap width and height (transposes and quarter turns).
 _TURNED = {5, 6, 7, 8}
 _ALPHA_MODES = ("LA", "RGBA")
+# The stored type of the colour samples of the deep modes (the others: uint8).
+_SAMPLE_TYPES = {"I;16": np.uint16, "I": np.int32, "F": np.float32}
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,20 @@ class Probe:
     channels: int
     mode: str
     alpha: bool
+
+    @property
+    def picture_mode(self) -> str:
+        """The mode :func:`open_image` reads the file as (one of :data:`MODES`)."""
+        if self.mode in _DEEP_MODES:
+            return _DEEP_MODES[self.mode]
+        if self.channels == 1:
+            return "LA" if self.alpha else "L"
+        return "RGBA" if self.alpha else "RGB"
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The stored type of the colour samples, as :attr:`Source.dtype` will be."""
+        return np.dtype(_SAMPLE_TYPES.get(self.picture_mode, np.uint8))
 
 
 @dataclass(eq=False)
@@ -134,9 +151,7 @@ class Source:
     @property
     def dtype(self) -> np.dtype:
         """The stored type of the colour samples."""
-        return np.dtype(
-            {"I;16": np.uint16, "I": np.int32, "F": np.float32}.get(self.mode, np.uint8)
-        )
+        return np.dtype(_SAMPLE_TYPES.get(self.mode, np.uint8))
 
     def picture(self) -> Picture:
         """The whole image as a :class:`~imconv.images.Picture` (float32 samples)."""
@@ -237,6 +252,15 @@ def _pixels(image: Image.Image) -> int:
     return width * height
 
 
+def _header_orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation an opened image's header gives, without decoding it (Pillow's
+    ``getexif`` of a PNG decodes the whole image to look for an ``eXIf`` chunk after the
+    pixels: such a late chunk is not seen here, only when the image is read)."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return None
+    return image.getexif().get(_ORIENTATION)
+
+
 def probe(source: str | Path, *, max_pixels: int | None = None) -> Probe:
     """The shape and mode of an image from its header (nothing decoded).
 
@@ -249,7 +273,7 @@ def probe(source: str | Path, *, max_pixels: int | None = None) -> Probe:
     name, _, target = _describe(source)
     with _errors(name, limit), Image.open(target) as image:
         width, height = image.size
-        if image.getexif().get(_ORIENTATION) in _TURNED:
+        if _header_orientation(image) in _TURNED:
             width, height = height, width
         bands = image.getbands()
         alpha = "A" in bands or "a" in bands or image.has_transparency_data

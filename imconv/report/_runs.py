@@ -13,7 +13,7 @@ from rich.text import Text
 
 from imconv.batch import BatchResult
 from imconv.run import show_bytes, stage_summary
-from imconv.stream import ImageRecord, PlannedStep
+from imconv.stream import ImageRecord, PlannedImage
 
 
 def _rate(megapixels: float, seconds: float) -> str:
@@ -116,25 +116,27 @@ def failure_table(failures: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
-def _bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"  # pragma: no cover - the loop returns
-
-
-def plan_table(source: str, planned: Sequence[PlannedStep]) -> Table:
-    """``--dry-run``: one row per step with shapes, algorithm, why, operations, memory."""
-    title = f"{source}: plan (nothing computed)"
-    table = Table(title=title, title_justify="left", min_width=len(title))
-    for column in ("step", "in", "out", "algorithm", "operations", "peak memory", "why"):
-        table.add_column(
-            column,
-            justify="right" if column in ("operations", "peak memory") else "left",
-            overflow="fold",
-        )
-    for number, step in enumerate(planned, start=1):
+def plan_table(planned: PlannedImage) -> Table:
+    """``--dry-run``: one row per step with shapes, algorithm, why and operations; the
+    caption estimates the run's peak memory, part by part."""
+    title = f"{planned.source}: plan (nothing computed)"
+    memory = planned.memory
+    parts = [
+        f"interpreter {show_bytes(memory.interpreter)}",
+        f"decoded image {show_bytes(memory.decoded)}",
+        f"output image {show_bytes(memory.output)}",
+        f"{memory.bands_in_flight} band{'s' * (memory.bands_in_flight > 1)} in flight "
+        f"x {show_bytes(memory.band)}",
+    ]
+    if memory.whole:
+        parts.append(f"whole float result {show_bytes(memory.whole)}")
+    caption = f"peak memory about {show_bytes(memory.total)}: {', '.join(parts)}"
+    table = Table(title=title, title_justify="left", min_width=max(len(title), len(caption)),
+                  caption=caption, caption_justify="left")  # fmt: skip
+    for column in ("step", "in", "out", "algorithm", "operations", "why"):
+        table.add_column(column, justify="right" if column == "operations" else "left",
+                         overflow="fold")  # fmt: skip
+    for number, step in enumerate(planned.steps, start=1):
         first = step.plans.first
         table.add_row(
             f"{number}: {step.name}",
@@ -142,7 +144,6 @@ def plan_table(source: str, planned: Sequence[PlannedStep]) -> Table:
             "x".join(map(str, step.output_shape)),
             str(first.algorithm),
             f"{sum(p.operations for p in step.plans.plans):.3g}",
-            _bytes(first.peak_bytes),
             f"{first.reason}: {first.explanation}",
         )
     return table

@@ -350,13 +350,13 @@ def _apply(
         check_report(report, batch.jobs, overwrite=recipe.output.overwrite)
     if (fallback := _fallbacks(batch, choices["format"])) is not None:
         result.warnings.append(fallback)
-    if dry_run:
-        result.planned = [(job.source, plan_image(job.source, recipe)) for job in batch.jobs]
-        return
     workers = _workers(batch, run["workers"], scheduler, result.warnings)
     result.workers, result.scheduler = workers, None if batch.single else scheduler
     result.threads = _threads(run["threads"], workers, result.scheduler, result.warnings)
     recipe = result.recipe = recipe.with_options(threads=result.threads)
+    if dry_run:
+        result.planned = [plan_image(job.source, job.destination, recipe) for job in batch.jobs]
+        return
     store = _store(recipe)
     task = BatchTask(recipe, store=dict(store or {}), **_tiling(run["memory"], run["tiles"]))
     if result.scheduler is None or result.scheduler == LOCAL:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from imconv.batch import BatchResult, Job
 from imconv.errors import ExitStatus, ImconvError, OutputClosedError, status_of
-from imconv.stream import ImageRecord, PlannedStep, Recipe
+from imconv.stream import ImageRecord, PlannedImage, Recipe
 
 
 @dataclass
@@ -25,7 +25,8 @@ class RunResult:
     threads, workers, scheduler
         Engine threads per image, processes, and the Dask scheduler (None: this machine).
     planned
-        A dry run's plans: ``(input, steps)`` per file; nothing was computed or written.
+        A dry run's plans and peak memory estimate per file; nothing was computed or
+        written.
     error
         The error that stopped the run before any work, if any.
     report
@@ -44,7 +45,7 @@ class RunResult:
     threads: int = 0
     workers: int = 0
     scheduler: str | None = None
-    planned: list[tuple[str, list[PlannedStep]]] = field(default_factory=list)
+    planned: list[PlannedImage] = field(default_factory=list)
     error: ImconvError | None = None
     report: Path | None = None
     jobs: list[Job] = field(default_factory=list)

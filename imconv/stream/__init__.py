@@ -8,7 +8,8 @@ logic here.
 """
 
 from ._chain import Chain
-from ._image import PlannedStep, filter_pixels, plan_image, process_file
+from ._image import PlannedImage, PlannedStep, filter_pixels, plan_image, process_file
+from ._memory import PeakMemory
 from ._recipe import DEPTHS, PHOTO_OPTIONS, AlphaRule, Channels, OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
 from ._routes import Routes
@@ -22,6 +23,8 @@ __all__ = [
     "Channels",
     "ImageRecord",
     "OutputSettings",
+    "PeakMemory",
+    "PlannedImage",
     "PlannedStep",
     "Planner",
     "Recipe",

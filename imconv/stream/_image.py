@@ -33,7 +33,8 @@ from imconv.environment import cores
 from imconv.images import RangeRule, Source
 
 from ._chain import Chain
-from ._recipe import Recipe
+from ._memory import PeakMemory, estimate_peak
+from ._recipe import OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
 from ._routes import Routes
 from ._steps import Planner, StepPlans
@@ -58,21 +59,46 @@ class PlannedStep:
     plans: StepPlans
 
 
-def plan_image(source: str, recipe: Recipe) -> list[PlannedStep]:
-    """Plan every step for the image at ``source`` from its header; nothing is decoded.
+@dataclass(frozen=True)
+class PlannedImage:
+    """What ``--dry-run`` says of one image: each step's plans, and the run's peak memory."""
+
+    source: str
+    steps: list[PlannedStep]
+    memory: PeakMemory
+
+
+def plan_image(source: str, destination: str, recipe: Recipe) -> PlannedImage:
+    """Plan every step for the image at ``source`` from its header, and estimate the peak
+    memory of streaming it to ``destination``; nothing is decoded.
 
     Choices come from the cost model (autotuning would have to run the candidates).
     """
     probed = images.probe(source, max_pixels=recipe.output.max_pixels)
-    shape = (probed.height, probed.width, probed.channels)
+    mode = probed.picture_mode
+    routes = Routes.of(recipe, probed.channels, probed.alpha, images.max_value_of(mode),
+                       repr(source))  # fmt: skip
     planner = Planner(replace(recipe, autotune=False))
-    planned = []
-    for index, kernel in enumerate(recipe.kernels):
-        dtype = np.dtype(np.uint8 if index == 0 else np.float32)
-        steps = planner.step(index, shape, dtype)
-        planned.append(PlannedStep(kernel.name, shape, steps.output_shape, steps))
-        shape = steps.output_shape
-    return planned
+    shape = (probed.height, probed.width, len(routes.filtered))
+    chain = Chain.make(planner, shape, probed.dtype if routes.plain else np.dtype(np.float32))
+    resample = None
+    if routes.resampled:
+        shape = (probed.height, probed.width, len(routes.resampled))
+        resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
+    steps = []
+    shape = chain.links[0].first.shape
+    for kernel, link in zip(recipe.kernels, chain.links, strict=True):
+        steps.append(PlannedStep(kernel.name, shape, link.output_shape, link))
+        shape = link.output_shape
+    plan, (height, width, channels), tiled = _output(
+        routes, chain, mode, probed.alpha, recipe.output, destination
+    )
+    if tiled:  # one grey sheet of the maps
+        width, channels = width * channels, 1
+    stored = images.Canvas.size_of(plan, height=height, width=width, channels=channels)
+    workers = recipe.options.threads or cores()
+    memory = estimate_peak(probed, chain, resample, stored, workers=workers, montage=tiled)
+    return PlannedImage(source, steps, memory)
 
 
 class Clock:
@@ -332,15 +358,10 @@ def _write_bands(
     times."""
     recipe, image = stream.recipe, stream.source
     settings = recipe.output
-    height, width, channels = stream.chain.output_shape
-    if not stream.routes.plain:  # the working channels are the image's, alpha apart
-        channels = stream.routes.colours
+    plan, (height, width, channels), tiled = _output(
+        stream.routes, stream.chain, image.mode, image.has_alpha, settings, destination
+    )
     record.output_shape = (height, width, channels)
-    tiled = settings.montage and channels > 1
-    plan = images.plan_output(destination, channels=1 if tiled else channels,
-                              alpha=image.has_alpha and not tiled,
-                              mode="L" if tiled else image.mode,
-                              depth=None if tiled else settings.depth)  # fmt: skip
     # The range to map into: the picture's own (8/16-bit), else the output's; none for
     # outputs that store floats (.npy, float TIFF), which get the raw result.
     top = None if plan.max_value is None or tiled else (image.max_value or plan.max_value)
@@ -387,6 +408,27 @@ def _write_bands(
             "white; `normalize` divides a kernel by its sum",
         )
     return canvas, clock
+
+
+def _output(
+    routes: Routes,
+    chain: Chain,
+    mode: str,
+    alpha: bool,
+    settings: OutputSettings,
+    destination: str,
+) -> tuple[images.OutputPlan, tuple[int, int, int], bool]:
+    """How the result of ``chain`` on a picture of ``mode`` is stored at ``destination``:
+    the output plan, the result's ``(H, W, C)`` (alpha apart), and whether it is a
+    ``montage`` of a bank's maps (stored as one grey sheet)."""
+    height, width, channels = chain.output_shape
+    if not routes.plain:  # the working channels are the image's, alpha apart
+        channels = routes.colours
+    tiled = settings.montage and channels > 1
+    plan = images.plan_output(destination, channels=1 if tiled else channels,
+                              alpha=alpha and not tiled, mode="L" if tiled else mode,
+                              depth=None if tiled else settings.depth)  # fmt: skip
+    return plan, (height, width, channels), tiled
 
 
 def _gain(recipe: Recipe) -> float | None:
