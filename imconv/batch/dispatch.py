@@ -15,7 +15,7 @@ from imconv.choices import LOCAL_SCHEDULER as LOCAL
 from imconv.environment import cores
 
 from .jobs import Batch, Job
-from .pool import BatchTask, run_pool, run_serial
+from .pool import BatchTask, run_serial
 from .results import BatchResult, OnOutcome, Outcome
 
 
@@ -103,5 +103,8 @@ def _run(
         from .cluster import run_on_dask  # Dask and its logging only when asked for
 
         return run_on_dask(jobs, task, scheduler=scheduler, workers=workers or None, report=report)
-    runner = run_serial if workers == 1 else run_pool
-    return runner(jobs, task, workers=workers, report=report)
+    if workers == 1:
+        return run_serial(jobs, task, report=report)
+    from .processes import run_pool  # multiprocessing only for several processes
+
+    return run_pool(jobs, task, workers=workers, report=report)

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import io
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -122,7 +121,7 @@ def _temporary(folder: int, path: Path) -> tuple[str, int]:
     """A new hidden file beside ``path`` (``.stem.XXXXXXXX.suffix``) in the ``folder``
     descriptor: its name and a writable descriptor."""
     for _ in range(100):
-        name = f".{path.stem}.{secrets.token_hex(4)}{path.suffix}"
+        name = f".{path.stem}.{os.urandom(4).hex()}{path.suffix}"
         try:
             flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
             return name, os.open(name, flags, 0o600, dir_fd=folder)

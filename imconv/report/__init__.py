@@ -6,18 +6,30 @@ from :mod:`imconv.kernels`, bench results from :mod:`imconv.bench`. One module p
 subject: runs, kernels, progress, bench.
 """
 
-from ._bench import bench_intent, bench_table, bench_view
-from ._kernels import heat_map, kernel_view, preset_table
-from ._progress import BatchProgress, BenchProgress, outcome_line
-from ._response import plot_response, response_view
-from ._runs import (
-    batch_summary,
-    failure_table,
-    plan_table,
-    summary_table,
-    throughput,
-    timing_table,
-)
+import importlib
+from typing import Any
+
+# Each name and the module that defines it: a module loads on first use (PEP 562), so that
+# `imconv apply` does not import the progress bars, bench views and figures it never shows.
+_HOMES = {
+    "BatchProgress": "_progress",
+    "BenchProgress": "_progress",
+    "batch_summary": "_runs",
+    "bench_intent": "_bench",
+    "bench_table": "_bench",
+    "bench_view": "_bench",
+    "failure_table": "_runs",
+    "heat_map": "_kernels",
+    "kernel_view": "_kernels",
+    "outcome_line": "_progress",
+    "plan_table": "_runs",
+    "plot_response": "_response",
+    "preset_table": "_kernels",
+    "response_view": "_response",
+    "summary_table": "_runs",
+    "throughput": "_runs",
+    "timing_table": "_runs",
+}
 
 __all__ = [
     "BatchProgress",
@@ -38,3 +50,15 @@ __all__ = [
     "throughput",
     "timing_table",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
