@@ -30,6 +30,18 @@ _STORED = {"L": np.uint8, "LA": np.uint8, "RGB": np.uint8, "RGBA": np.uint8,
            "LA;16": np.uint16, "RGB;16": np.uint16, "RGBA;16": np.uint16}  # fmt: skip
 # 16-bit colour: kept as an array and written by imconv's own PNG writer.
 _DEEP_COLOUR = {"LA;16": 2, "RGB;16": 3, "RGBA;16": 4}
+# Output modes whose Pillow image maps a NumPy array, so that bands are stored straight into
+# it (no band image, no paste): the raw mode Pillow maps and the samples per pixel. RGB maps
+# as RGBX (Pillow's own layout of RGB), which only the JPEG and WebP encoders take.
+_SHARED = {"L": ("L", 1), "I;16": ("I;16", 1), "RGBA": ("RGBA", 4), "RGB": ("RGBX", 4)}
+_RGBX_FORMATS = ("JPEG", "WEBP")
+
+
+def _shared(plan: OutputPlan) -> bool:
+    """Whether a canvas of ``plan`` is a NumPy array that its Pillow image maps."""
+    if plan.format == "NPY" or plan.pages or plan.mode not in _SHARED:
+        return False
+    return plan.mode != "RGB" or plan.format in _RGBX_FORMATS
 
 
 def store(samples: np.ndarray, dtype: Any, top: float | None, out: np.ndarray) -> np.ndarray:
@@ -42,10 +54,8 @@ def store(samples: np.ndarray, dtype: Any, top: float | None, out: np.ndarray) -
         finite = np.nan_to_num(samples.astype(np.float64), nan=0.0)
         np.copyto(out, np.rint(np.clip(finite, _INT32.min, _INT32.max)), casting="unsafe")
         return out
-    work = np.clip(samples, 0, top, dtype=np.float32)  # float32 holds every value exactly
-    lost = np.isnan(work)
-    if lost.any():
-        work[lost] = 0
+    work = np.fmax(samples, 0, dtype=np.float32)  # NaN becomes 0; float32 holds every value
+    np.fmin(work, top, out=work)
     np.rint(work, out=work)
     np.copyto(out, work, casting="unsafe")
     return out
@@ -88,6 +98,12 @@ class Canvas:
             self.samples = np.empty((channels, height, width), dtype=np.float32)
         elif plan.mode in _DEEP_COLOUR:
             self.samples = np.empty((height, width, _DEEP_COLOUR[plan.mode]), dtype=np.uint16)
+        elif _shared(plan):
+            raw, depth = _SHARED[plan.mode]
+            shape = (height, width) if depth == 1 else (height, width, depth)
+            self.samples = np.empty(shape, np.dtype(_STORED[plan.mode]).newbyteorder("<"))
+            self.image = Image.frombuffer(plan.mode, (width, height), self.samples, "raw", raw,
+                                          0, 1)  # fmt: skip
 
     @staticmethod
     def size_of(plan: OutputPlan, *, height: int, width: int, channels: int) -> int:
@@ -111,6 +127,10 @@ class Canvas:
             stored = self._stored(colour, alpha)
             self.samples[start:stop] = stored if stored.ndim == 3 else stored[..., None]
             return
+        if self.samples is not None:  # the Pillow image's own memory
+            rows = self.samples[start:stop]
+            self._stored(colour, alpha, out=rows[..., :3] if self.plan.mode == "RGB" else rows)
+            return
         band = Image.fromarray(self._stored(colour, alpha))  # the type gives the mode
         if self.image is None and start == 0 and stop == self.height:
             self.image = band  # the whole image at once: no second copy
@@ -120,8 +140,11 @@ class Canvas:
                 self.image = Image.new(self.plan.mode, (self.width, self.height))
         self.image.paste(band, (0, start))
 
-    def _stored(self, colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-        """One band as the output mode stores it: ``(n, W)`` or ``(n, W, bands)``."""
+    def _stored(
+        self, colour: np.ndarray, alpha: np.ndarray | None, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """One band as the output mode stores it: ``(n, W)`` or ``(n, W, bands)`` (in
+        ``out`` when given)."""
         plan = self.plan
         scale = np.float32(plan.scale)
         if alpha is None and colour.shape[-1] == 4:  # a fourth channel is alpha
@@ -139,13 +162,24 @@ class Canvas:
         dtype = _STORED[plan.mode or "L"]
         with_alpha = plan.alpha and alpha is not None
         depth = (colour.shape[2] if colour.ndim == 3 else 1) + with_alpha
-        out = np.empty((*colour.shape[:2], depth) if depth > 1 else colour.shape[:2], dtype)
+        if out is None:
+            out = np.empty((*colour.shape[:2], depth) if depth > 1 else colour.shape[:2], dtype)
         colours = out[..., :-1] if colour.ndim == 3 else out[..., 0]
         store(colour, dtype, plan.max_value or 255.0, colours if with_alpha else out)
         if with_alpha:
             alpha_top = 65535.0 if dtype == np.uint16 else 255.0
             store(alpha * np.float32(alpha_top), dtype, alpha_top, out[..., -1])
         return out
+
+    def stored_samples(self) -> np.ndarray:
+        """The samples as the file stores them, ``(H, W, S)`` (alpha last where stored)."""
+        if self.plan.pages:
+            samples = np.moveaxis(self.samples, 0, -1)
+        elif self.samples is not None:
+            samples = self.samples[..., :3] if self.plan.mode == "RGB" else self.samples
+        else:
+            samples = np.asarray(self.image or Image.new(self.plan.mode, (self.width, self.height)))
+        return samples if samples.ndim == 3 else samples[..., np.newaxis]
 
     def encode(self, stream: IO[bytes], *, quality: int, compress_level: int | None = None) -> None:
         """Write the file's bytes to ``stream`` in the plan's format."""

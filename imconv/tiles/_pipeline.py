@@ -321,12 +321,7 @@ class Pipeline:
         if self.plan is not None:
             canvas = images.Canvas(self.plan, height=rows, width=width, channels=channels)
             canvas.put(0, colour, alpha)
-            if self.plan.pages:  # float pages: (C, n, W)
-                return np.moveaxis(canvas.samples, 0, -1)
-            if canvas.samples is not None:  # 16-bit colour, (n, W, S)
-                return canvas.samples
-            stored = np.asarray(canvas.image)
-            return stored[..., np.newaxis] if stored.ndim == 2 else stored
+            return canvas.stored_samples()
         dtype = self.image.dtype
         if dtype.kind == "f":
             return colour.astype(dtype, copy=False)
