@@ -137,3 +137,51 @@ def test_a_zarr_folder_is_one_image(tmp_path: Path) -> None:
     imconv("apply", "blur", source, "-o", tmp_path / "from_tiff.tif")
     written = zarr.open_array(tmp_path / "in_blur.zarr")[:]
     np.testing.assert_array_equal(written, tifffile.imread(tmp_path / "from_tiff.tif"))
+
+
+def test_a_tiled_image_reports_each_strip_to_the_listener(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, _ = _tiled_tiff(tmp_path)
+    seen: list[library.tiles.TileProgress] = []
+
+    class Listener:
+        def start(self, batch: object) -> None: ...
+        def advance(self, outcome: object) -> None: ...
+        def stop(self) -> None: ...
+        def strips(self, progress: library.tiles.TileProgress) -> None:
+            seen.append(progress)
+
+    monkeypatch.setenv("IMCONV_BAND_ROWS", "16")
+    out = tmp_path / "out.tif"
+    result = library.apply("gaussian:sigma=2", source, output=out, tiles=True,
+                           padding="mean", listener=Listener(), check=True)  # fmt: skip
+    assert result.exit_status == 0
+    phases = [p.phase for p in seen]
+    assert phases[0] == "means"
+    assert phases[-1] == "filter"
+    last = seen[-1]
+    assert last.done == last.total
+    assert last.tiles_done == last.tiles_total
+    done = [p.done for p in seen if p.phase == "filter"]
+    assert done == list(range(1, last.total + 1))
+
+
+def test_the_progress_bar_shows_the_strips_of_a_tiled_image() -> None:
+    from rich.console import Console
+
+    from imconv.report import BatchProgress
+    from imconv.tiles import TileProgress
+
+    console = Console(record=True, force_terminal=True, width=100)
+    bar = BatchProgress(console, bar=True, lines=False)
+    for done in range(1, 5):
+        bar.strips(TileProgress("filter", done, 4, done * 3, 12, done * 2.5, done * 0.1))
+    assert bar.progress is not None
+    (task,) = bar.progress.tasks
+    assert (task.description, task.completed, task.total) == ("strips", 4, 4)
+    bar.strips(TileProgress("filter", 1, 9, 1, 20, 1.0, 0.1))  # the next image: a new row
+    (task,) = bar.progress.tasks
+    assert (task.completed, task.total) == (1, 9)
+    bar.stop()
+    assert bar.progress is None

@@ -16,7 +16,7 @@ from imconv.environment import cores
 
 from .jobs import Batch, Job
 from .pool import BatchTask, run_serial
-from .results import BatchResult, OnOutcome, Outcome
+from .results import BatchResult, OnOutcome, OnStrip, Outcome
 
 
 def worker_count(jobs: int, workers: int | None, scheduler: str | None) -> int:
@@ -34,6 +34,7 @@ def run_batch(
     workers: int,
     scheduler: str | None = None,
     on_outcome: OnOutcome | None = None,
+    on_strip: OnStrip | None = None,
 ) -> BatchResult:
     """Run every job of ``batch``; a failing job is recorded, not fatal; Ctrl-C stops cleanly.
 
@@ -51,6 +52,9 @@ def run_batch(
         on this machine.
     on_outcome
         Called in this process with each job's :class:`Outcome` as it finishes.
+    on_strip
+        Called with each :class:`~imconv.tiles.TileProgress` of an image filtered tile by
+        tile in this process (``workers=1``, no scheduler).
 
     Returns
     -------
@@ -72,6 +76,7 @@ def run_batch(
         workers=workers,
         scheduler=scheduler,
         report=on_outcome or (lambda outcome: None),
+        on_strip=on_strip,
     )
     result = BatchResult(
         skipped=batch.skipped,
@@ -93,6 +98,7 @@ def _run(
     workers: int,
     scheduler: str | None,
     report: OnOutcome,
+    on_strip: OnStrip | None = None,
 ) -> tuple[list[Outcome], bool]:
     """Run the jobs where asked: the outcomes, and whether Ctrl-C stopped them."""
     if scheduler is not None or workers > 1:
@@ -104,7 +110,7 @@ def _run(
 
         return run_on_dask(jobs, task, scheduler=scheduler, workers=workers or None, report=report)
     if workers == 1:
-        return run_serial(jobs, task, report=report)
+        return run_serial(jobs, task, report=report, on_strip=on_strip)
     from .processes import run_pool  # multiprocessing only for several processes
 
     return run_pool(jobs, task, workers=workers, report=report)

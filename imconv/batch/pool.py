@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from imconv.errors import ImageWriteError, ImconvError, OutputClosedError, ResourceError
 
 from .jobs import STDIO, Job
-from .results import OnOutcome, Outcome
+from .results import OnOutcome, OnStrip, Outcome
 
 if TYPE_CHECKING:  # NumPy loads in a worker after its BLAS threads are set (see above)
     from imconv.stream import Planner, Recipe
@@ -134,8 +134,9 @@ def _recipe_for(job: Job, task: BatchTask) -> Recipe:
     return recipe
 
 
-def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
-    """Filter one file; its error is returned in the outcome, not raised.
+def run_job(index: int, job: Job, task: BatchTask, *, on_strip: OnStrip | None = None) -> Outcome:
+    """Filter one file; its error is returned in the outcome, not raised (``on_strip``:
+    called after each strip of an image filtered tile by tile).
 
     Ctrl-C (``KeyboardInterrupt``) is not caught: the temporary file is removed on the
     way out and the caller stops the batch.
@@ -155,7 +156,7 @@ def run_job(index: int, job: Job, task: BatchTask) -> Outcome:
             from imconv.tiles import filter_tiled
 
             record = filter_tiled(job.source, job.destination, recipe, memory=task.memory,
-                                  planner=planner)  # fmt: skip
+                                  planner=planner, progress=on_strip)  # fmt: skip
         else:
             record = process_file(job.source, job.destination, recipe, planner, inside=job.root)
         return Outcome(index, job, record=record)
@@ -211,13 +212,14 @@ def _out_of_memory(job: Job, error: MemoryError) -> ResourceError:
 
 
 def run_serial(
-    jobs: Sequence[Job], task: BatchTask, *, report: OnOutcome
+    jobs: Sequence[Job], task: BatchTask, *, report: OnOutcome, on_strip: OnStrip | None = None
 ) -> tuple[list[Outcome], bool]:
-    """Run the jobs one after the other in this process; True when Ctrl-C stopped them."""
+    """Run the jobs one after the other in this process; True when Ctrl-C stopped them
+    (``on_strip``: the progress of an image filtered tile by tile)."""
     outcomes: list[Outcome] = []
     try:
         for index, job in enumerate(jobs):
-            outcomes.append(run_job(index, job, task))
+            outcomes.append(run_job(index, job, task, on_strip=on_strip))
             report(outcomes[-1])
     except KeyboardInterrupt:
         return outcomes, True

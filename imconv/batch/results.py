@@ -18,6 +18,7 @@ from .jobs import Job
 
 if TYPE_CHECKING:  # NumPy loads in workers only after their set-up (see .pool)
     from imconv.stream import ImageRecord
+    from imconv.tiles import TileProgress
 
 
 class WorkerError(Exception):
@@ -135,3 +136,5 @@ class BatchResult:
 
 #: Called in the process that runs the batch with each job's outcome as it finishes.
 OnOutcome = Callable[[Outcome], None]
+#: Called in the process that filters an image tile by tile after each strip is written.
+OnStrip = Callable[["TileProgress"], None]

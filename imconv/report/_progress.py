@@ -17,6 +17,10 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from imconv.batch import Batch, Outcome
+    from imconv.tiles import TileProgress
+
+# What each phase of an image filtered tile by tile counts.
+_PHASES = {"means": "channel means", "bounds": "result bounds", "filter": "strips"}
 
 
 class _MegapixelRate(ProgressColumn):
@@ -44,8 +48,9 @@ class BatchProgress:
     """Shows a batch as it runs: a bar (files done, MP/s, ETA) and/or a line per file.
 
     A :class:`imconv.run.Listener`: ``start`` when the outputs are decided, ``advance``
-    with each :class:`~imconv.batch.Outcome`, ``stop`` at the end. One named input shows
-    nothing (its result is the run's).
+    with each :class:`~imconv.batch.Outcome`, ``strips`` with each strip of an image
+    filtered tile by tile, ``stop`` at the end. One named input shows no file count (its
+    result is the run's), but its strips when it is tiled.
 
     Parameters
     ----------
@@ -62,11 +67,18 @@ class BatchProgress:
         self.total = self.done = 0
         self.progress: Progress | None = None
         self.active = False
+        self.strip_task: Any = None
+        self.strip_key: tuple[str, int] = ("", 0)
 
     def start(self, batch: Batch) -> None:
         """Begin showing ``batch`` (nothing for a single named input)."""
         self.active, self.total = not batch.single, len(batch.jobs)
         if self.active and self.bar:
+            self.task = self._bar().add_task("filtering", total=self.total, megapixels=0.0)
+
+    def _bar(self) -> Progress:
+        """The live display, started on first use."""
+        if self.progress is None:
             self.progress = Progress(
                 TextColumn("[progress.description]{task.description}"),
                 BarColumn(),
@@ -76,14 +88,29 @@ class BatchProgress:
                 console=self.console,
                 transient=True,
             )
-            self.task = self.progress.add_task("filtering", total=self.total, megapixels=0.0)
             self.progress.start()
+        return self.progress
 
     def stop(self) -> None:
         """Remove the bar."""
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+    def strips(self, progress: TileProgress) -> None:
+        """Show how far an image filtered tile by tile is: strips (or a first pass's
+        chunks) done, input MP/s, time left; a new image or phase starts a new row."""
+        if not self.bar:
+            return
+        bar = self._bar()
+        key = (progress.phase, progress.done)
+        if key[0] != self.strip_key[0] or key[1] <= self.strip_key[1]:
+            if self.strip_task is not None:
+                bar.remove_task(self.strip_task)
+            self.strip_task = bar.add_task(_PHASES.get(progress.phase, progress.phase),
+                                           total=progress.total, megapixels=0.0)  # fmt: skip
+        self.strip_key = key
+        bar.update(self.strip_task, completed=progress.done, megapixels=progress.megapixels)
 
     def advance(self, outcome: Outcome) -> None:
         """Count one finished file."""

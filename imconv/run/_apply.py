@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from imconv import early
 from imconv.batch import (
@@ -43,6 +43,9 @@ from ._document import report_document, write_report
 from ._memory import check_memory
 from ._result import RunResult
 
+if TYPE_CHECKING:
+    from imconv.tiles import TileProgress
+
 KernelLike = Kernel | str | PathLike[str]
 
 
@@ -57,6 +60,9 @@ class Listener(Protocol):
 
     def stop(self) -> None:
         """The run is over (also after an error or Ctrl-C)."""
+
+    def strips(self, progress: TileProgress) -> None:
+        """A strip of an image filtered tile by tile in this process was written."""
 
 
 def _kernel(value: KernelLike, normalize: bool, combine: str | None) -> Kernel:
@@ -365,9 +371,15 @@ def _apply(
     if listener is not None:
         listener.start(batch)
     advance = None if listener is None else listener.advance
+    strips = None if listener is None else listener.strips
     try:
         result.batch = run_batch(
-            batch, task, workers=workers, scheduler=result.scheduler, on_outcome=advance
+            batch,
+            task,
+            workers=workers,
+            scheduler=result.scheduler,
+            on_outcome=advance,
+            on_strip=strips,
         )
     finally:
         if listener is not None:
