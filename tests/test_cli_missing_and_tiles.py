@@ -66,7 +66,7 @@ def test_mask_from_the_command_line_and_its_errors(tmp_path: Path) -> None:
     assert_one_line_error(result.stderr, "is 10x10 pixels and")
     result = imconv("apply", "blur", photo, "--mask", tmp_path / "none.png", "-o",
                     tmp_path / "x.png", expect=1)  # fmt: skip
-    assert_one_line_error(result.stderr, "none.png': no such file")
+    assert_one_line_error(result.stderr, "the mask: cannot read", "none.png': no such file")
     result = imconv("apply", "blur", photo, "--mask", tmp_path / "mask.png", "--nan",
                     "propagate", "-o", tmp_path / "x.png", expect=2)  # fmt: skip
     assert_one_line_error(result.stderr, "--nan must be 'ignore' with a mask")

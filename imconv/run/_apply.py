@@ -34,7 +34,13 @@ from imconv.choices import LOCAL_SCHEDULER as LOCAL
 from imconv.choices import PHOTO_PADDING, NanTreatment, Operation
 from imconv.engine import ConvOptions
 from imconv.environment import cores
-from imconv.errors import ImageWriteError, ImconvError, InvalidParameterError, KernelError
+from imconv.errors import (
+    ImageReadError,
+    ImageWriteError,
+    ImconvError,
+    InvalidParameterError,
+    KernelError,
+)
 from imconv.images import probe
 from imconv.kernels import Kernel, load_kernel
 from imconv.stream import OutputSettings, Recipe, plan_image
@@ -119,7 +125,10 @@ def make_recipe(
     """
     if mask is not None:
         mask = str(mask)
-        probe(mask)  # a missing or unreadable mask stops the run before any work
+        try:  # a missing or unreadable mask stops the run before any work
+            probe(mask)
+        except ImageReadError as error:
+            raise ImageReadError(f"the mask: {error.message}") from error
         options.setdefault("nan", NanTreatment.IGNORE)
     named = (kernel, *_sequence(then, "then"))
     kernels = tuple(_kernel(k, normalize, combine) for k in named)

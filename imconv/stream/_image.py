@@ -79,12 +79,7 @@ def plan_image(source: str, destination: str, recipe: Recipe) -> PlannedImage:
     routes = Routes.of(recipe, probed.channels, probed.alpha, images.max_value_of(mode),
                        repr(source))  # fmt: skip
     planner = Planner(replace(recipe, autotune=False))
-    shape = (probed.height, probed.width, len(routes.filtered))
-    chain = Chain.make(planner, shape, probed.dtype if routes.plain else np.dtype(np.float32))
-    resample = None
-    if routes.resampled:
-        shape = (probed.height, probed.width, len(routes.resampled))
-        resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
+    chain, resample = _chains(planner, routes, probed.height, probed.width, probed.dtype)
     steps = []
     shape = chain.links[0].first.shape
     for kernel, link in zip(recipe.kernels, chain.links, strict=True):
@@ -99,6 +94,19 @@ def plan_image(source: str, destination: str, recipe: Recipe) -> PlannedImage:
     workers = recipe.options.threads or cores()
     memory = estimate_peak(probed, chain, resample, stored, workers=workers, montage=tiled)
     return PlannedImage(source, steps, memory)
+
+
+def _chains(
+    planner: Planner, routes: Routes, height: int, width: int, dtype: np.dtype
+) -> tuple[Chain, Chain | None]:
+    """The chain of the filtered channels of an image of samples of ``dtype`` (as they lie
+    when no colour work is needed, else float32), and of the channels only resampled."""
+    shape = (height, width, len(routes.filtered))
+    chain = Chain.make(planner, shape, dtype if routes.plain else np.dtype(np.float32))
+    if not routes.resampled:
+        return chain, None
+    shape = (height, width, len(routes.resampled))
+    return chain, Chain.make(planner, shape, np.dtype(np.float32), resample=True)
 
 
 class Clock:
@@ -133,13 +141,7 @@ class _Stream:
             recipe, source.channels, source.has_alpha, source.max_value, name
         )
         height, width = source.height, source.width
-        dtype = source.dtype if routes.plain else np.dtype(np.float32)
-        shape = (height, width, len(routes.filtered))
-        self.chain = Chain.make(planner, shape, dtype)
-        self.resample: Chain | None = None
-        if routes.resampled:
-            shape = (height, width, len(routes.resampled))
-            self.resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
+        self.chain, self.resample = _chains(planner, routes, height, width, source.dtype)
         self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
         self.workers = recipe.options.threads or cores()  # bands run side by side
         self._last = threading.local()  # each thread's last rows read
