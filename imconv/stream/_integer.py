@@ -8,9 +8,10 @@ non-zero tap adds ``weight * samples`` into an int16 sum, and the sum is divided
 power of two, rounded half to even, clipped to 0..255 and stored as uint8. Half the memory
 traffic of float32, no float copy of the band, no float map.
 
-The result is the exact one, as ``direct`` computes it in float32, bit for bit: with weights ``k / 2**p`` the float32 engine
-computes every product and partial sum exactly too (at most 2**15 in magnitude, in steps
-of ``2**-p``), and rounds the same way. So this path is taken only where that holds: one
+The result is the exact one, as ``direct`` computes it in float32, bit for bit: with
+weights ``k / 2**p`` the float32 engine computes every product and partial sum exactly too
+(at most 2**15 in magnitude, in steps of ``2**-p``), and rounds the same way. So this path
+is taken only where that holds: one
 kernel (not a set or a bank) whose weights times ``2**p`` (``p <= 8``) are integers with
 ``sum(|k|) * 255`` below 2**15, no bias, on 8-bit samples the kernels take as stored
 (no linear light, luma or alpha work), ``same`` mode without stride, dilation or origin,
