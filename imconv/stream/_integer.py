@@ -11,17 +11,16 @@ traffic of float32, no float copy of the band, no float map.
 The result is the exact one, as ``direct`` computes it in float32, bit for bit: with
 weights ``k / 2**p`` the float32 engine computes every product and partial sum exactly too
 (at most 2**15 in magnitude, in steps of ``2**-p``), and rounds the same way. So this path
-is taken only where that holds: one
-kernel (not a set or a bank) whose weights times ``2**p`` (``p <= 8``) are integers with
-``sum(|k|) * 255`` below 2**15, no bias, on 8-bit samples the kernels take as stored
-(no linear light, luma or alpha work), ``same`` mode without stride, dilation or origin,
-any padding but ``mean`` (constant values that are integers in 0..255), written with the
-``clip`` rule to an 8-bit output; ``algorithm="auto"`` choosing ``direct`` or ``matmul``
-for the image (small kernels: larger ones go to ``separable`` or ``fft``, faster than a
-pass per tap), no autotuning, no ``verify``, no mask. Everything else runs in float32 as
-before. Where the model picked ``direct`` the bytes are those it would have written; where
-it picked ``matmul`` (small images), whose BLAS sums round, they are the exact ones
-``direct`` gives.
+is taken only where that holds: one kernel (not a set or a bank) whose weights times
+``2**p`` (``p <= 8``) are integers with ``sum(|k|) * 255`` below 2**15, no bias, on 8-bit
+samples the kernels take as stored (no linear light, luma or alpha work), ``same`` mode
+without stride, dilation or origin, any padding but ``mean`` (constant values that are
+integers in 0..255), written with the ``clip`` rule to an 8-bit output;
+``algorithm="auto"`` choosing ``direct`` or ``matmul`` for the image (small kernels: larger
+ones go to ``separable`` or ``fft``, faster than a pass per tap), no autotuning, no
+``verify``, no mask. Everything else runs in float32 as before. Where the model picked
+``direct`` the bytes are those it would have written; where it picked ``matmul`` (small
+images), whose BLAS sums round, they are the exact ones ``direct`` gives.
 """
 
 from __future__ import annotations
@@ -111,11 +110,6 @@ class IntegerKernel:
         width = plan.shape[1]
         columns = index_map(width, plan.halo[1], options.padding)
         return cls(taps, shift, plan, columns, int(fill))
-
-    def run(self, read: Reader, start: int, stop: int) -> np.ndarray:
-        """Output rows ``start:stop`` in 0..255 ``(n, W, C)``; ``read`` gives the input rows
-        at the indices it is called with (sorted, unique) as uint8 ``(m, W, C)``."""
-        return self.rounded(self.sums(self.pad(read, start, stop), stop - start))
 
     def pad(self, read: Reader, start: int, stop: int) -> np.ndarray:
         """The padded band of output rows ``start:stop`` as int16: the input rows it reads
