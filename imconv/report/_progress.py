@@ -5,17 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from imconv.batch import Batch, Outcome
     from imconv.tiles import TileProgress
 
@@ -23,14 +17,38 @@ if TYPE_CHECKING:
 _PHASES = {"means": "channel means", "bounds": "result bounds", "filter": "strips"}
 
 
-class _MegapixelRate(ProgressColumn):
-    """Input megapixels per second so far (the task's ``megapixels`` field over its time)."""
+def _started_bar(console: Console) -> Progress:
+    """A live bar on ``console``: what it counts, the bar, done of total, input MP/s, time
+    left (Rich's progress module loads here: a run that shows no bar never imports it)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    def render(self, task: Any) -> Text:
-        elapsed = task.finished_time if task.finished else task.elapsed
-        megapixels = task.fields.get("megapixels", 0.0)
-        rate = megapixels / elapsed if elapsed else 0.0
-        return Text(f"{rate:.1f} MP/s", style="progress.data.speed")
+    class MegapixelRate(ProgressColumn):
+        """Input megapixels per second so far (the task's ``megapixels`` over its time)."""
+
+        def render(self, task: Any) -> Text:
+            elapsed = task.finished_time if task.finished else task.elapsed
+            megapixels = task.fields.get("megapixels", 0.0)
+            rate = megapixels / elapsed if elapsed else 0.0
+            return Text(f"{rate:.1f} MP/s", style="progress.data.speed")
+
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        MegapixelRate(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    progress.start()
+    return progress
 
 
 def outcome_line(outcome: Outcome, done: int, total: int) -> Text:
@@ -79,16 +97,7 @@ class BatchProgress:
     def _bar(self) -> Progress:
         """The live display, started on first use."""
         if self.progress is None:
-            self.progress = Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                _MegapixelRate(),
-                TimeRemainingColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.progress.start()
+            self.progress = _started_bar(self.console)
         return self.progress
 
     def stop(self) -> None:
