@@ -199,3 +199,16 @@ def test_photo_options_in_bands(mode: str, photo: dict, depth, tmp_path: Path, m
         base = _recipe(kernel, stride=stride)
         recipe = replace(base, output=replace(base.output, depth=depth), **photo)
         _same(tmp_path, source, recipe, monkeypatch, rows="4")
+
+
+@pytest.mark.parametrize(
+    ("mode", "photo"), [("RGB", {"channels": "r"}), ("RGBA", {"channels": "g,b"})]
+)
+def test_channels_only_resampled_take_their_own_means_in_bands(
+    mode: str, photo: dict, tmp_path: Path, monkeypatch
+) -> None:
+    """``mean`` padding in ``full`` mode extends the resampled channels too: each band
+    needs their whole image's means, as the filtered channels' do."""
+    source = _image(tmp_path, mode)
+    recipe = replace(_recipe("box:size=5", padding="mean", mode="full"), **photo)
+    _same(tmp_path, source, recipe, monkeypatch, rows="4")

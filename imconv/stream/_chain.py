@@ -23,6 +23,7 @@ import numpy as np
 
 from imconv.choices import Padding
 
+from ._routes import Routes
 from ._steps import Planner, StepPlans
 
 # A band's working set, in bytes of one row of every step's output. Bands run side by side
@@ -69,6 +70,20 @@ class Chain:
         padding = planner.recipe.options.padding
         whole = len(links) > 1 and padding in (Padding.MEAN, Padding.WRAP)
         return cls(tuple(links), banded=not whole)
+
+    @classmethod
+    def of_routes(
+        cls, planner: Planner, routes: Routes, height: int, width: int, dtype: np.dtype
+    ) -> tuple[Chain, Chain | None]:
+        """The chain of the filtered channels of an image of samples of ``dtype`` (as they
+        lie when no colour work is needed, else float32), and the chain of the channels
+        only resampled (None when there are none)."""
+        shape = (height, width, len(routes.filtered))
+        chain = cls.make(planner, shape, dtype if routes.plain else np.dtype(np.float32))
+        if not routes.resampled:
+            return chain, None
+        shape = (height, width, len(routes.resampled))
+        return chain, cls.make(planner, shape, np.dtype(np.float32), resample=True)
 
     @property
     def output_shape(self) -> tuple[int, ...]:

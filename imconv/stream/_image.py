@@ -80,7 +80,7 @@ def plan_image(source: str, destination: str, recipe: Recipe) -> PlannedImage:
     routes = Routes.of(recipe, probed.channels, probed.alpha, images.max_value_of(mode),
                        repr(source))  # fmt: skip
     planner = Planner(replace(recipe, autotune=False))
-    chain, resample = _chains(planner, routes, probed.height, probed.width, probed.dtype)
+    chain, resample = Chain.of_routes(planner, routes, probed.height, probed.width, probed.dtype)
     steps = []
     shape = chain.links[0].first.shape
     for kernel, link in zip(recipe.kernels, chain.links, strict=True):
@@ -95,19 +95,6 @@ def plan_image(source: str, destination: str, recipe: Recipe) -> PlannedImage:
     workers = recipe.options.threads or cores()
     memory = estimate_peak(probed, chain, resample, stored, workers=workers, montage=tiled)
     return PlannedImage(source, steps, memory)
-
-
-def _chains(
-    planner: Planner, routes: Routes, height: int, width: int, dtype: np.dtype
-) -> tuple[Chain, Chain | None]:
-    """The chain of the filtered channels of an image of samples of ``dtype`` (as they lie
-    when no colour work is needed, else float32), and of the channels only resampled."""
-    shape = (height, width, len(routes.filtered))
-    chain = Chain.make(planner, shape, dtype if routes.plain else np.dtype(np.float32))
-    if not routes.resampled:
-        return chain, None
-    shape = (height, width, len(routes.resampled))
-    return chain, Chain.make(planner, shape, np.dtype(np.float32), resample=True)
 
 
 class Clock:
@@ -142,7 +129,7 @@ class _Stream:
             recipe, source.channels, source.has_alpha, source.max_value, name
         )
         height, width = source.height, source.width
-        self.chain, self.resample = _chains(planner, routes, height, width, source.dtype)
+        self.chain, self.resample = Chain.of_routes(planner, routes, height, width, source.dtype)
         self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
         self.integer: IntegerKernel | None = None  # the one step in int16, when exact
         self.workers = recipe.options.threads or cores()  # bands run side by side
@@ -150,7 +137,10 @@ class _Stream:
         self.mask = None
         if recipe.mask is not None:  # True = valid, for the first step's input
             self.mask = images.read_mask(recipe.mask, height=height, width=width, image=name)
-        self.fill = self._fill()
+        self.fill = self._fill(self.read, self.chain)
+        self.resample_fill = None
+        if self.resample is not None:
+            self.resample_fill = self._fill(self.read_resampled, self.resample)
         self.checked: dict[int, str] = {}
 
     def _work(self, indices: np.ndarray) -> np.ndarray:
@@ -170,17 +160,18 @@ class _Stream:
         """Input rows of the resampling chain."""
         return self._work(indices)[..., list(self.routes.resampled)]
 
-    def _fill(self) -> np.ndarray | None:
-        """``mean`` padding of a banded first step: the channel means of its whole input
-        (of its valid samples, finite and not masked out, for normalized convolution)."""
-        if self.recipe.options.padding is not Padding.MEAN or not self.chain.banded:
+    def _fill(self, read: Callable[[np.ndarray], np.ndarray], chain: Chain) -> np.ndarray | None:
+        """``mean`` padding of ``chain``'s banded first step: the channel means of its whole
+        input, the rows ``read`` gives (of its valid samples, finite and not masked out, for
+        normalized convolution)."""
+        if self.recipe.options.padding is not Padding.MEAN or not chain.banded:
             return None
-        first = self.chain.links[0].first
+        first = chain.links[0].first
         height = self.source.height
         total, count = 0.0, 0.0
         for start in range(0, height, MEAN_ROWS):
             rows = np.arange(start, min(start + MEAN_ROWS, height))
-            band = self.read(rows)
+            band = read(rows)
             if first.normalized:
                 valid = np.isfinite(band)
                 if self.mask is not None:
@@ -239,7 +230,8 @@ class _Stream:
         with clock("alpha"):
             resampled = None
             if self.resample is not None:
-                resampled = self.resample.run(self.read_resampled, start, stop, threads=threads)
+                resampled = self.resample.run(self.read_resampled, start, stop,
+                                              fill=self.resample_fill, threads=threads)  # fmt: skip
             return self.routes.assemble(result, resampled)
 
     def stages(self, clock: Clock) -> list[StageTime]:

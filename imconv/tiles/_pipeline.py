@@ -93,18 +93,6 @@ def _algorithms(chain: Chain | None) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(p.algorithm.value for p in link.plans) for link in chain.links)
 
 
-def _make_chains(planner: Planner, image: TiledImage, routes: Routes) -> tuple[Chain, Chain | None]:
-    """The stream's two chains on ``image``'s geometry (``_Stream.__init__``)."""
-    height, width = image.height, image.width
-    dtype = image.dtype if routes.plain else np.dtype(np.float32)
-    chain = Chain.make(planner, (height, width, len(routes.filtered)), dtype)
-    resample = None
-    if routes.resampled:
-        shape = (height, width, len(routes.resampled))
-        resample = Chain.make(planner, shape, np.dtype(np.float32), resample=True)
-    return chain, resample
-
-
 def _output_plan(image: TiledImage, recipe: Recipe, channels: int) -> images.OutputPlan | None:
     """How the stream would store these samples in a TIFF (a PNG's plan for 16-bit
     colour, which Pillow cannot put in a TIFF but tifffile can); None for layouts the
@@ -168,7 +156,7 @@ class Pipeline:
             )  # fmt: skip
         routes = Routes.of(recipe, image.channels, image.alpha, image.max_value,
                            repr(image.path))  # fmt: skip
-        chain, resample = _make_chains(planner, image, routes)
+        chain, resample = Chain.of_routes(planner, routes, image.height, image.width, image.dtype)
         out_h, out_w, out_c = chain.output_shape
         if not routes.plain:  # the working channels are the image's, alpha apart
             out_c = routes.colours
@@ -206,7 +194,9 @@ class Pipeline:
             built = _BUILT.get(self.token)
             if built is None:
                 planner = Planner(replace(self.recipe, autotune=False, verify=False))
-                chain, resample = _make_chains(planner, self.image, self.routes)
+                chain, resample = Chain.of_routes(
+                    planner, self.routes, self.image.height, self.image.width, self.image.dtype
+                )
                 built = _Chains(
                     _forced(chain, self.algorithms[0]),
                     None if resample is None else _forced(resample, self.algorithms[1]),
