@@ -1,5 +1,6 @@
 """The exact integer path of 8-bit photos (``stream/_integer.py``): the same bytes as the
-float path it replaces, taken only where that holds."""
+float path it replaces, taken only where that holds: a whole run in int16 (one kernel,
+clip, 8-bit out), or the first step's sums in int16 (kernel sets, chains, other rules)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from helpers import read_pixels, small_image
 import imconv
 from imconv.stream._integer import IntegerKernel
 
-KERNELS = ["blur", "sharpen", "1 2 1; 2 4 2; 1 2 1", "box:size=2", "0 1 0; 1 2 1; 0 0 3"]
+KERNELS = ["blur", "sharpen", "1 2 1; 2 4 2; 1 2 1", "box:size=2", "0 1 0; 1 2 1; 0 0 3",
+           "sobel", "kirsch", "laplacian"]  # fmt: skip
 PADDINGS = ["reflect", "zero", "constant", "replicate", "symmetric", "wrap"]
 
 
 def _run(source: Path, output: Path, kernel: str, **options: object) -> tuple[np.ndarray, str]:
-    """The output's samples and the algorithm the step's stage names."""
+    """The output's samples and the algorithm the first step's stage names."""
     normalize = kernel[0].isdigit()
     result = imconv.apply(kernel, source, output=output, normalize=normalize, overwrite=True,
                           check=True, **options)  # fmt: skip
@@ -44,6 +46,29 @@ def test_integer_runs_give_the_float_path_bytes(
                                       algorithm="direct", **options)  # fmt: skip
                 assert (used, forced) == ("integer", "direct")
                 np.testing.assert_array_equal(exact, floats, err_msg=f"{padding} {correlate}")
+
+
+@pytest.mark.parametrize("then", ["gaussian:sigma=1", "sobel-y"])
+def test_a_chain_starts_in_integers_and_goes_on_in_floats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, then: str
+) -> None:
+    monkeypatch.setenv("IMCONV_BAND_ROWS", "6")
+    source = small_image(tmp_path, size=(61, 47))
+    for kernel in ("sobel-x", "blur"):
+        exact, used = _run(source, tmp_path / "int.png", kernel, then=then)
+        floats, _ = _run(source, tmp_path / "float.png", kernel, then=then, algorithm="direct")
+        assert used == "integer"
+        np.testing.assert_array_equal(exact, floats)
+
+
+@pytest.mark.parametrize("options", [{"range": "abs"}, {"range": "rescale"}, {"depth": "16"}])
+def test_integer_sums_under_other_rules_and_depths(tmp_path: Path, options: dict) -> None:
+    source = small_image(tmp_path, size=(61, 47))
+    for kernel in ("laplacian", "sharpen"):
+        exact, used = _run(source, tmp_path / "int.png", kernel, **options)
+        floats, _ = _run(source, tmp_path / "float.png", kernel, algorithm="direct", **options)
+        assert used == "integer"
+        np.testing.assert_array_equal(exact, floats)
 
 
 def test_integer_blur_is_the_exact_rational_result(tmp_path: Path) -> None:
@@ -73,8 +98,6 @@ def test_integer_blur_is_the_exact_rational_result(tmp_path: Path) -> None:
         ("blur", {"padding": "mean"}),
         ("blur", {"verify": True}),
         ("blur", {"algorithm": "direct"}),
-        ("blur", {"range": "abs"}),
-        ("blur", {"depth": "16"}),
         ("blur", {"channels": "r"}),
         ("gaussian:sigma=3", {}),  # separable
     ],

@@ -33,7 +33,6 @@ from imconv.environment import cores
 from imconv.images import RangeRule, Source
 
 from ._chain import Chain
-from ._integer import IntegerKernel
 from ._memory import PeakMemory, estimate_peak
 from ._recipe import OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
@@ -131,7 +130,6 @@ class _Stream:
         height, width = source.height, source.width
         self.chain, self.resample = Chain.of_routes(planner, routes, height, width, source.dtype)
         self.steps = [f"step {i + 1}: {k.name}" for i, k in enumerate(recipe.kernels)]
-        self.integer: IntegerKernel | None = None  # the one step in int16, when exact
         self.workers = recipe.options.threads or cores()  # bands run side by side
         self._last = threading.local()  # each thread's last rows read
         self.mask = None
@@ -244,10 +242,6 @@ class _Stream:
             if name in self.steps:
                 index = self.steps.index(name)
                 timing.algorithm, timing.reason = self.chain.links[index].describe()
-                if self.integer is not None:
-                    timing.algorithm = "integer"
-                    timing.reason = (f"{timing.reason}; run exactly in int16 on the 8-bit "
-                                     f"samples, sums / {1 << self.integer.shift}")  # fmt: skip
                 if index in self.checked:
                     timing.reason = f"{timing.reason}; {self.checked[index]}"
             found.append(timing)
@@ -387,10 +381,12 @@ def _write_bands(
                            icc_profile=image.icc_profile, exif=image.exif)  # fmt: skip
     gain = _gain(recipe) if mapped and rule is RangeRule.CLIP and top is not None else None
     eight_bit = plan.max_value == 255.0 and plan.scale == 1.0 and top == 255.0
-    plain = stream.routes.plain and len(stream.chain.links) == 1
-    if mapped and rule is RangeRule.CLIP and eight_bit and gain is None and plain:
-        stream.integer = IntegerKernel.of(recipe, stream.chain.links[0], image.dtype)
-    integer = stream.integer
+    link = stream.chain.links[0]
+    whole_integer = (  # one kernel in int16 from decode to store: no float array at all
+        len(stream.chain.links) == 1 and len(link.integers) == 1 and not link.kernel.is_set
+        and mapped and rule is RangeRule.CLIP and eight_bit and gain is None
+    )  # fmt: skip
+    integer = link.integers[0] if whole_integer else None
 
     def read(rows: np.ndarray) -> np.ndarray:
         with clock("prepare"):
@@ -399,8 +395,10 @@ def _write_bands(
     def store(start: int, stop: int, threads: int | None) -> int:
         """One band filtered, mapped and stored; how many of its samples clip white."""
         if integer is not None:
+            held, _ = stream.chain.spans(start, stop)
+            block = read(held)
             with clock(stream.steps[0]):
-                sums = integer.sums(integer.pad(read, start, stop), stop - start)
+                sums = integer.sums(integer.pad(block, held, start, stop), stop - start)
             with clock("map"):
                 canvas.put_stored(start, integer.rounded(sums))
             return 0

@@ -8,23 +8,27 @@ non-zero tap adds ``weight * samples`` into an int16 sum, and the sum is divided
 power of two, rounded half to even, clipped to 0..255 and stored as uint8. Half the memory
 traffic of float32, no float copy of the band, no float map.
 
-The result is the exact one, as ``direct`` computes it in float32, bit for bit: with
-weights ``k / 2**p`` the float32 engine computes every product and partial sum exactly too
-(at most 2**15 in magnitude, in steps of ``2**-p``), and rounds the same way. So this path
-is taken only where that holds: one kernel (not a set or a bank) whose weights times
-``2**p`` (``p <= 8``) are integers with ``sum(|k|) * 255`` below 2**15, no bias, on 8-bit
-samples the kernels take as stored (no linear light, luma or alpha work), ``same`` mode
-without stride, dilation or origin, any padding but ``mean`` (constant values that are
-integers in 0..255), written with the ``clip`` rule to an 8-bit output;
-``algorithm="auto"`` choosing ``direct`` or ``matmul`` for the image (small kernels: larger
-ones go to ``separable`` or ``fft``, faster than a pass per tap), no autotuning, no
-``verify``, no mask. Everything else runs in float32 as before. Where the model picked
-``direct`` the bytes are those it would have written; where it picked ``matmul`` (small
-images), whose BLAS sums round, they are the exact ones ``direct`` gives.
+The sums are the float path's, bit for bit: with weights ``k / 2**p`` the float32 engine
+computes every product and partial sum exactly too (at most 2**15 in magnitude, in steps of
+``2**-p``), whatever the order of its sums (``direct``'s taps or ``matmul``'s BLAS blocks).
+So the first step of a chain runs this way where that holds: each part of the kernel (a
+set's parts each) has weights that times ``2**p`` (``p <= 8``) are integers with
+``sum(|k|) * 255`` below 2**15, no bias; the samples are 8-bit and the kernels take them as
+stored (no linear light, luma or alpha work); ``same`` mode without stride, dilation or
+origin, any padding but ``mean`` (a constant that is an integer in 0..255); the model chose
+``direct`` or ``matmul`` (small kernels: larger ones go to ``separable`` or ``fft``, faster
+than a pass per tap); no ``algorithm`` forced, no autotuning, no ``verify``, no mask.
+
+The step's response is then ``sums / 2**p`` in float32 (a set's parts combined as usual),
+and the rest of the chain and the range rule run as before. A one-step chain of one kernel
+written with the ``clip`` rule to an 8-bit output goes further (the stream's store): the
+int16 sums are divided by the shift with rounding half to even, clipped and stored, and no
+float array exists at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,9 +37,7 @@ from imconv.choices import Algorithm, Mode, NanTreatment, Operation, Padding
 from imconv.engine import Plan
 from imconv.engine._padding import index_map
 
-from ._chain import Reader, sorted_unique
 from ._recipe import Recipe
-from ._steps import StepPlans
 
 # The largest power of two a kernel's weights may be divided by.
 MAX_SHIFT = 8
@@ -44,7 +46,7 @@ INT16_MAX = np.iinfo(np.int16).max
 
 @dataclass(frozen=True)
 class IntegerKernel:
-    """One step as integer taps on uint8 samples, and the shift that divides their sum.
+    """One kernel as integer taps on uint8 samples, and the shift that divides their sum.
 
     Attributes
     ----------
@@ -52,9 +54,9 @@ class IntegerKernel:
         ``(row, column, weight)`` of each non-zero tap of the kernel as it is correlated
         (flipped for convolution), offsets into the padded band.
     shift
-        The sum is divided by ``2**shift``, rounded half to even.
+        The sum is divided by ``2**shift``.
     plan
-        The step's engine plan: which input rows a band reads (``band_rows``).
+        The part's engine plan: its geometry and which input rows a band reads.
     columns
         The input column each padded column reads (``-1``: the constant).
     fill
@@ -67,63 +69,18 @@ class IntegerKernel:
     columns: np.ndarray
     fill: int
 
-    @classmethod
-    def of(cls, recipe: Recipe, link: StepPlans, dtype: np.dtype) -> IntegerKernel | None:
-        """The integer form of ``link`` on samples of ``dtype``, or None where the float
-        path must run (see the module's conditions)."""
-        options = recipe.options
-        kernel = link.kernel
-        plan = link.first
-        if (
-            dtype != np.uint8
-            or kernel.is_set
-            or kernel.is_bank
-            or kernel.weights.ndim != 2
-            or kernel.bias is not None
-            or recipe.verify
-            or recipe.autotune
-            or recipe.mask is not None
-            or options.algorithm is not Algorithm.AUTO
-            or options.nan is not NanTreatment.PROPAGATE
-            or options.mode is not Mode.SAME
-            or options.padding is Padding.MEAN
-            or any(value != 1 for value in np.ravel(options.stride))
-            or any(value != 1 for value in np.ravel(options.dilation))
-            or any(value != 0 for value in np.ravel(options.origin))
-            or options.axes is not None
-            or plan.algorithm not in (Algorithm.DIRECT, Algorithm.MATMUL)
-        ):
-            return None
-        scaled = _integer_weights(kernel.weights)
-        if scaled is None:
-            return None
-        weights, shift = scaled
-        fill = 0.0 if options.padding is Padding.ZERO else float(options.cval)
-        if not (fill.is_integer() and 0 <= fill <= 255):
-            return None
-        if recipe.operation is Operation.CONVOLVE:
-            weights = weights[::-1, ::-1]
-        taps = tuple(
-            (int(row), int(column), int(weights[row, column]))
-            for row, column in zip(*np.nonzero(weights), strict=True)
-        )
-        width = plan.shape[1]
-        columns = index_map(width, plan.halo[1], options.padding)
-        return cls(taps, shift, plan, columns, int(fill))
-
-    def pad(self, read: Reader, start: int, stop: int) -> np.ndarray:
-        """The padded band of output rows ``start:stop`` as int16: the input rows it reads
-        (through the padding's index pattern) cast in one copy, the few border columns
-        gathered from them, constants filled in."""
+    def pad(self, block: np.ndarray, held: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """The padded band of output rows ``start:stop`` as int16, from ``block``: the input
+        rows ``held`` (sorted, unique; those the band reads) as uint8 ``(m, W, C)``. Rows
+        and columns follow the padding's index pattern, cast in one copy; the few border
+        columns are gathered from the copy; constants are filled in."""
         rows = self.plan.band_rows(start, stop)
-        needed = sorted_unique(rows[rows >= 0])
-        samples = read(needed)
         width = self.plan.shape[1]
         before = self.plan.halo[1][0]
-        padded = np.empty((len(rows), len(self.columns), samples.shape[2]), np.int16)
-        where = np.searchsorted(needed, np.maximum(rows, 0))
-        inside = len(where) == len(needed) and (where == np.arange(len(where))).all()
-        padded[:, before : before + width] = samples if inside else samples[where]
+        padded = np.empty((len(rows), len(self.columns), block.shape[2]), np.int16)
+        where = np.searchsorted(held, np.maximum(rows, 0))
+        inside = len(where) == len(held) and bool((where == np.arange(len(where))).all())
+        padded[:, before : before + width] = block if inside else block[where]
         border = np.r_[0:before, before + width : len(self.columns)]
         sources = self.columns[border]
         padded[:, border] = padded[:, before + np.maximum(sources, 0)]
@@ -151,6 +108,11 @@ class IntegerKernel:
                 np.add(total, scratch, out=total)
         return total
 
+    def response(self, block: np.ndarray, held: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Output rows ``start:stop`` as the float32 plan gives them: ``sums / 2**shift``."""
+        total = self.sums(self.pad(block, held, start, stop), stop - start)
+        return np.multiply(total, np.float32(2.0**-self.shift), dtype=np.float32)
+
     def rounded(self, total: np.ndarray) -> np.ndarray:
         """``total / 2**shift`` rounded half to even and clipped to 0..255 (in ``total``'s
         int16, for the canvas to store as uint8).
@@ -168,12 +130,55 @@ class IntegerKernel:
         return np.clip(total, 0, 255, out=total)
 
 
+def integer_kernels(
+    recipe: Recipe, parts: Sequence[np.ndarray], plans: Sequence[Plan], dtype: np.dtype
+) -> tuple[IntegerKernel, ...]:
+    """The integer form of a first step's parts on samples of ``dtype``, one per part; empty
+    where the float path must run (see the module's conditions)."""
+    options = recipe.options
+    if (
+        np.dtype(dtype) != np.uint8
+        or recipe.verify
+        or recipe.autotune
+        or recipe.mask is not None
+        or options.algorithm is not Algorithm.AUTO
+        or options.nan is not NanTreatment.PROPAGATE
+        or options.mode is not Mode.SAME
+        or options.padding is Padding.MEAN
+        or any(value != 1 for value in np.ravel(options.stride))
+        or any(value != 1 for value in np.ravel(options.dilation))
+        or any(value != 0 for value in np.ravel(options.origin))
+        or options.axes is not None
+    ):
+        return ()
+    fill = 0.0 if options.padding is Padding.ZERO else float(options.cval)
+    if not (fill.is_integer() and 0 <= fill <= 255):
+        return ()
+    kernels = []
+    for weights, plan in zip(parts, plans, strict=True):
+        if weights.ndim != 2 or plan.algorithm not in (Algorithm.DIRECT, Algorithm.MATMUL):
+            return ()
+        scaled = _integer_weights(weights)
+        if scaled is None:
+            return ()
+        taps, shift = scaled
+        if recipe.operation is Operation.CONVOLVE:
+            taps = taps[::-1, ::-1]
+        nonzero = tuple(
+            (int(row), int(column), int(taps[row, column]))
+            for row, column in zip(*np.nonzero(taps), strict=True)
+        )
+        columns = index_map(plan.shape[1], plan.halo[1], options.padding)
+        kernels.append(IntegerKernel(nonzero, shift, plan, columns, int(fill)))
+    return tuple(kernels)
+
+
 def _integer_weights(weights: np.ndarray) -> tuple[np.ndarray, int] | None:
     """``(k, p)`` with ``weights == k / 2**p``, ``k`` integers small enough for int16 sums
     of 8-bit samples (and the rounding's half added), ``p`` as small as it can be; None
     when there are none."""
     for shift in range(MAX_SHIFT + 1):
-        scaled = weights.astype(np.float64) * (1 << shift)
+        scaled = np.asarray(weights, dtype=np.float64) * (1 << shift)
         if np.array_equal(scaled, np.round(scaled)):
             if np.abs(scaled).sum() * 255 + (1 << shift) > INT16_MAX:
                 return None

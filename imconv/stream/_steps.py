@@ -20,6 +20,7 @@ from imconv.engine import Plan, plan
 from imconv.errors import InvalidParameterError
 from imconv.kernels import Kernel
 
+from ._integer import IntegerKernel, integer_kernels
 from ._recipe import Recipe
 
 Shape = tuple[int, ...]
@@ -27,10 +28,13 @@ Shape = tuple[int, ...]
 
 @dataclass(frozen=True)
 class StepPlans:
-    """The plans of one step on one input geometry: one per part of a kernel set."""
+    """The plans of one step on one input geometry: one per part of a kernel set, and where
+    the step runs exactly in integers on 8-bit samples, each part's integer form
+    (:mod:`imconv.stream._integer`)."""
 
     kernel: Kernel
     plans: tuple[Plan, ...]
+    integers: tuple[IntegerKernel, ...] = ()
 
     @property
     def first(self) -> Plan:
@@ -55,6 +59,11 @@ class StepPlans:
     ) -> np.ndarray:
         """Output rows ``start:stop`` from a block of input rows (see
         :meth:`imconv.engine.Plan.run_band`); a kernel set's parts combined."""
+        if self.integers:
+            held = np.arange(block.shape[0]) if rows is None else rows
+            return self.kernel.combine_responses(
+                part.response(block, held, start, stop) for part in self.integers
+            )
         return self.kernel.combine_responses(
             part.run_band(block, start, stop, rows=rows, fill=fill, mask=mask, threads=threads)
             for part in self.plans
@@ -63,7 +72,12 @@ class StepPlans:
     def describe(self) -> tuple[str, str]:
         """The algorithm and why, as the timing table shows them."""
         first = self.first
-        return str(first.algorithm), f"{first.reason}: {first.explanation}"
+        why = f"{first.reason}: {first.explanation}"
+        if self.integers:
+            shifts = sorted({1 << part.shift for part in self.integers})
+            divisors = " or ".join(map(str, shifts))
+            return "integer", f"{why}; run exactly in int16 on the 8-bit samples, sums / {divisors}"
+        return str(first.algorithm), why
 
     def tuned(self) -> dict[str, str]:
         """The measurements its plans made now (problem key -> algorithm)."""
@@ -143,4 +157,7 @@ class Planner:
             )
             for part, terms in zip(kernel.parts, known, strict=True)
         )
-        return StepPlans(kernel, plans)
+        integers: tuple[IntegerKernel, ...] = ()
+        if index == 0 and not resample and kernel.bias is None:
+            integers = integer_kernels(recipe, kernel.parts, plans, dtype)
+        return StepPlans(kernel, plans, integers)
