@@ -380,7 +380,7 @@ def _write_bands(
     canvas = images.Canvas(plan, height=height, width=width, channels=channels,
                            icc_profile=image.icc_profile, exif=image.exif)  # fmt: skip
     gain = _gain(recipe) if mapped and rule is RangeRule.CLIP and top is not None else None
-    eight_bit = plan.max_value == 255.0 and plan.scale == 1.0 and top == 255.0
+    eight_bit = plan.mode in ("L", "RGB") and plan.scale == 1.0 and top == plan.max_value == 255
     link = stream.chain.links[0]
     whole_integer = (  # one kernel in int16 from decode to store: no float array at all
         len(stream.chain.links) == 1 and len(link.integers) == 1 and not link.kernel.is_set
