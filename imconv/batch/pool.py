@@ -30,7 +30,7 @@ from imconv.errors import ImageWriteError, ImconvError, OutputClosedError, Resou
 from .jobs import STDIO, Job
 from .results import OnOutcome, OnStrip, Outcome
 
-if TYPE_CHECKING:  # NumPy loads in a worker after its BLAS threads are set (see above)
+if TYPE_CHECKING:  # NumPy loads in a worker after its BLAS threads are set (.processes)
     from imconv.stream import Planner, Recipe
 
 # Thread pools of the numeric libraries, sized from these when NumPy loads.
