@@ -27,8 +27,12 @@ from imconv.errors import ImageReadError
 # peak resident memory in bytes.
 LAUNCHER = """
 import json, os, subprocess, sys
-with open("/proc/self/clear_refs", "w") as marks:
-    marks.write("5")
+try:
+    with open("/proc/self/clear_refs", "w") as marks:
+        marks.write("5")
+except OSError:
+    print("no-clear-refs")
+    sys.exit(0)
 child = subprocess.Popen(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL)
 _, status, usage = os.wait4(child.pid, 0)
 child.returncode = os.waitstatus_to_exitcode(status)
@@ -43,6 +47,8 @@ def measured_peak(command: list[str]) -> int:
         [sys.executable, "-c", LAUNCHER, json.dumps(command)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
+    if launched.stdout.strip() == "no-clear-refs":
+        pytest.skip("this kernel does not let a process lower its peak-RSS mark")
     status, peak = map(int, launched.stdout.split())
     assert status == 0, launched.stderr
     return peak
