@@ -26,7 +26,7 @@ FLOORS = [
     ["batch"],
     ["tiles"],
     ["stream", "bench"],
-    ["kernels", "tuning"],
+    ["kernels", "tuning", "cluster"],
     ["images", "engine"],
     ["choices"],
     ["errors", "environment", "early"],

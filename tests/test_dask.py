@@ -18,7 +18,7 @@ from PIL import Image
 from trees import copies, files, mixed_tree
 
 from imconv.batch import BatchTask, Naming, Outcome, Selection, assign_outputs, run_batch
-from imconv.batch.cluster import local_options
+from imconv.cluster import local_options
 from imconv.kernels import load_kernel
 from imconv.stream import Recipe
 

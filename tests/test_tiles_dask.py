@@ -15,9 +15,10 @@ import tifffile
 from distributed import Client, LocalCluster
 from test_tiles import photo, recipe, save_pair
 
+from imconv.cluster import local_options
 from imconv.errors import ImageReadError
 from imconv.tiles import TileProgress, filter_tiled
-from imconv.tiles._runners import DaskRunner, local_cluster_options
+from imconv.tiles._runners import DaskRunner
 
 pytestmark = pytest.mark.dask
 
@@ -27,7 +28,7 @@ CUT = {"chunk_rows": 24, "band_rows": 8, "tile": 16, "memory": "1GiB"}
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
     """Two single-threaded worker processes on 127.0.0.1, as ``scheduler="local"`` starts."""
-    with LocalCluster(**local_cluster_options(2)) as local:
+    with LocalCluster(**local_options(2)) as local:
         yield local
 
 
@@ -76,7 +77,7 @@ def test_a_worker_killed_while_strips_run_loses_none(tmp_path: Path) -> None:
     steps = recipe("box:size=15", algorithm="direct", threads=1)
     cut = {**CUT, "chunk_rows": 16, "band_rows": 16}
     filter_tiled(tiff, tmp_path / "local.tif", steps, **cut)
-    with LocalCluster(**local_cluster_options(2)) as local, Client(local) as client:
+    with LocalCluster(**local_options(2)) as local, Client(local) as client:
         pids = client.run(os.getpid)  # worker address -> process id
         killed: list[int] = []
 

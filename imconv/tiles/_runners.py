@@ -12,24 +12,19 @@ return samples; only this process writes), so a retried strip gives the same sam
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import signal
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from imconv.choices import LOCAL_SCHEDULER
-from imconv.environment import cores
-from imconv.errors import ImageReadError, ImconvError, InvalidParameterError
+from imconv import cluster
+from imconv.errors import ImageReadError
 
 __all__ = ["LOCAL", "Runner", "open_runner"]
 
-LOCAL = LOCAL_SCHEDULER
+LOCAL = cluster.LOCAL
 THREADS = "threads"
 INSTALL_HINT = "pip install 'imconv[tiles]'"
-CONNECT_TIMEOUT = "10s"
 
 
 class Runner:
@@ -112,54 +107,9 @@ def _readable(path: str) -> str:
     return ""
 
 
-def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as error:
-        raise ImconvError(
-            "`scheduler` needs Dask (dask and distributed), which is not installed",
-            hint=INSTALL_HINT,
-        ) from error
-    return distributed
-
-
 def check_scheduler(scheduler: str | None) -> str | None:
     """None (threads), ``local``, or a scheduler address with its protocol."""
-    if scheduler is None or scheduler == LOCAL:
-        return scheduler
-    if not isinstance(scheduler, str) or "://" not in scheduler:
-        raise InvalidParameterError(
-            "scheduler", scheduler,
-            "None (threads), 'local' or a Dask scheduler address such as tcp://host:8786",
-        )  # fmt: skip
-    return scheduler
-
-
-def local_cluster_options(workers: int | None) -> dict[str, Any]:
-    """A ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 only, its
-    HTTP server on a free port and no dashboard (as the batch's local cluster)."""
-    return dict(
-        n_workers=workers or cores(),
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-        silence_logs=logging.ERROR,
-    )
-
-
-@contextlib.contextmanager
-def _children_ignore_ctrl_c() -> Iterator[None]:
-    """Worker processes started inside ignore SIGINT: Ctrl-C stops the run here."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return None if scheduler is None else cluster.check_scheduler(scheduler)
 
 
 @contextlib.contextmanager
@@ -174,20 +124,6 @@ def open_runner(scheduler: str | None, *, workers: int | None) -> Iterator[Runne
         finally:
             runner.close()
         return
-    distributed = _distributed()
-    with contextlib.ExitStack() as stack:
-        if scheduler == LOCAL:
-            with _children_ignore_ctrl_c():
-                options = local_cluster_options(workers)
-                target: Any = stack.enter_context(distributed.LocalCluster(**options))
-            label = "a local Dask cluster"
-        else:
-            target, label = scheduler, scheduler
-        try:
-            client = stack.enter_context(distributed.Client(target, timeout=CONNECT_TIMEOUT))
-        except OSError as error:
-            raise ImconvError(
-                f"cannot reach the Dask scheduler at {scheduler!r}: {error}",
-                hint="start one with 'dask scheduler', or use `scheduler` local",
-            ) from error
+    label = "a local Dask cluster" if scheduler == LOCAL else scheduler
+    with cluster.connect(scheduler, workers=workers, hint=INSTALL_HINT) as client:
         yield DaskRunner(client, label)
