@@ -28,11 +28,15 @@ DASK_HINT = "pip install 'imconv[dask]'"
 CONNECT_TIMEOUT = "10s"
 
 
-def check_scheduler(address: Any) -> str:
-    """``local``, or a scheduler address with its protocol (``tcp://host:8786``)."""
+def check_scheduler(address: Any, *, threads: bool = False) -> Any:
+    """``local``, or a scheduler address with its protocol (``tcp://host:8786``); with
+    ``threads``, None too (this process's threads, no cluster)."""
+    if address is None and threads:
+        return None
     if address != LOCAL and (not isinstance(address, str) or "://" not in address):
+        allowed = "'local' or a Dask scheduler address such as tcp://host:8786"
         raise InvalidParameterError(
-            "scheduler", address, "'local' or a Dask scheduler address such as tcp://host:8786"
+            "scheduler", address, f"None (threads), {allowed}" if threads else allowed
         )
     return address
 

@@ -10,7 +10,7 @@ from .dispatch import run_batch, worker_count
 from .inputs import Selection, find_images, find_inputs
 from .jobs import FALLBACK_SUFFIX, LISTED, STDIO, Batch, Existing, Job, Naming
 from .outputs import assign_outputs, check_report
-from .pool import BatchTask, by_tiles, remove_temporaries
+from .pool import BatchTask, by_tiles, make_folder, remove_temporaries
 from .results import BatchResult, OnOutcome, Outcome, WorkerError
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "check_report",
     "find_images",
     "find_inputs",
+    "make_folder",
     "remove_temporaries",
     "run_batch",
     "worker_count",

@@ -77,8 +77,9 @@ def _planner(task: BatchTask) -> Planner:
     return _planners[task.token]
 
 
-def _make_folder(folder: Path, root: str | None) -> None:
-    """Create a mirrored output folder (and its parents) inside ``root``, or say why not."""
+def make_folder(folder: Path, root: str | None = None) -> None:
+    """Create an output folder (and its parents) when missing, inside ``root`` when given,
+    or say why it cannot be."""
     _check_inside(folder, root)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -145,7 +146,7 @@ def run_job(index: int, job: Job, task: BatchTask, *, on_strip: OnStrip | None =
 
     try:
         if job.mirrored:
-            _make_folder(Path(job.destination).parent, job.root)
+            make_folder(Path(job.destination).parent, job.root)
         else:
             _check_inside(Path(job.destination).parent, job.root)
         planner = _planner(task)

@@ -27,6 +27,7 @@ from imconv.batch import (
     assign_outputs,
     by_tiles,
     check_report,
+    make_folder,
     run_batch,
     worker_count,
 )
@@ -36,7 +37,6 @@ from imconv.engine import ConvOptions
 from imconv.environment import cores
 from imconv.errors import (
     ImageReadError,
-    ImageWriteError,
     ImconvError,
     InvalidParameterError,
     KernelError,
@@ -405,7 +405,7 @@ def _apply(
             single=batch.single,
             warnings=result.warnings,
         )
-        _make_folder(report.parent)  # allowed by check_report: below the output folder
+        make_folder(report.parent)  # allowed by check_report: below the output folder
         write_report(report, document)
         result.report = report
 
@@ -424,17 +424,7 @@ def _tiling(memory: str | int | None, tiles: bool) -> dict[str, Any]:
 def _make_output_folders(batch: Batch) -> None:
     """Make the output folder of a batch (and its parents) when missing, as ``cp -r`` does."""
     for root in sorted({job.root for job in batch.jobs if job.root is not None}):
-        _make_folder(Path(root))
-
-
-def _make_folder(folder: Path) -> None:
-    """Make ``folder`` and its parents when missing, or say why it cannot be."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ImageWriteError(
-            f"cannot create the output folder {str(folder)!r}: {error.strerror or error}"
-        ) from error
+        make_folder(Path(root))
 
 
 def _store(recipe: Recipe) -> Any:

@@ -8,7 +8,7 @@ logic here.
 """
 
 from ._chain import Chain
-from ._image import PlannedImage, PlannedStep, filter_pixels, plan_image, process_file
+from ._image import Clock, PlannedImage, PlannedStep, filter_pixels, plan_image, process_file
 from ._memory import PeakMemory
 from ._recipe import DEPTHS, PHOTO_OPTIONS, AlphaRule, Channels, OutputSettings, Recipe
 from ._record import ImageRecord, StageTime
@@ -21,6 +21,7 @@ __all__ = [
     "AlphaRule",
     "Chain",
     "Channels",
+    "Clock",
     "ImageRecord",
     "OutputSettings",
     "PeakMemory",

@@ -113,9 +113,9 @@ class Clock:
             self.add(name, time.perf_counter() - began)
 
     def add(self, name: str, seconds: float) -> None:
-        """Count ``seconds`` more for stage ``name``."""
+        """Count ``seconds`` more for stage ``name`` (a stage not named yet comes last)."""
         with self._lock:
-            self.seconds[name] += seconds
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
 class _Stream:

@@ -109,7 +109,7 @@ def _readable(path: str) -> str:
 
 def check_scheduler(scheduler: str | None) -> str | None:
     """None (threads), ``local``, or a scheduler address with its protocol."""
-    return None if scheduler is None else cluster.check_scheduler(scheduler)
+    return cluster.check_scheduler(scheduler, threads=True)
 
 
 @contextlib.contextmanager

@@ -12,9 +12,6 @@ run before the budget is shared out.
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +19,7 @@ import numpy as np
 
 from imconv import images
 from imconv.choices import Padding
+from imconv.stream import Clock
 
 from ._pipeline import Pipeline
 from ._reader import reader_for
@@ -31,21 +29,6 @@ __all__ = ["MEAN_ROWS", "StripResult", "means_from", "row_sums", "run_strip", "s
 # Rows per band of the means pass: the stream's (``MEAN_ROWS``), so that the float64 sums
 # are added in the same order and give the stream's means bit for bit.
 MEAN_ROWS = 256
-
-
-class Clock:
-    """Seconds per stage, summed over the bands of a strip."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.seconds = dict.fromkeys(names, 0.0)
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
 
 
 @dataclass
