@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -135,10 +135,7 @@ class _Stream:
         self.mask = None
         if recipe.mask is not None:  # True = valid, for the first step's input
             self.mask = images.read_mask(recipe.mask, height=height, width=width, image=name)
-        self.fill = self._fill(self.read, self.chain)
-        self.resample_fill = None
-        if self.resample is not None:
-            self.resample_fill = self._fill(self.read_resampled, self.resample)
+        self.fill, self.resample_fill = self._fills()
         self.checked: dict[int, str] = {}
 
     def _work(self, indices: np.ndarray) -> np.ndarray:
@@ -158,30 +155,41 @@ class _Stream:
         """Input rows of the resampling chain."""
         return self._work(indices)[..., list(self.routes.resampled)]
 
-    def _fill(self, read: Callable[[np.ndarray], np.ndarray], chain: Chain) -> np.ndarray | None:
-        """``mean`` padding of ``chain``'s banded first step: the channel means of its whole
-        input, the rows ``read`` gives (of its valid samples, finite and not masked out, for
-        normalized convolution)."""
-        if self.recipe.options.padding is not Padding.MEAN or not chain.banded:
-            return None
-        first = chain.links[0].first
+    def _fills(self) -> list[np.ndarray | None]:
+        """``mean`` padding of each chain's banded first step (the filtered channels', then
+        the resampled ones'): the channel means of its whole input (of its valid samples,
+        finite and not masked out, for normalized convolution), in one pass over the image
+        (each band's rows prepared once for both)."""
+        chains = [(self.chain, self.read), (self.resample, self.read_resampled)]
+        padded = self.recipe.options.padding is Padding.MEAN
+        wanted = [padded and chain is not None and chain.banded for chain, _ in chains]
+        totals: list[Any] = [0.0, 0.0]
+        counts: list[Any] = [0.0, 0.0]
         height = self.source.height
-        total, count = 0.0, 0.0
-        for start in range(0, height, MEAN_ROWS):
+        for start in range(0, height if any(wanted) else 0, MEAN_ROWS):
             rows = np.arange(start, min(start + MEAN_ROWS, height))
-            band = read(rows)
-            if first.normalized:
-                valid = np.isfinite(band)
-                if self.mask is not None:
-                    valid &= self.mask[rows][..., np.newaxis]
-                band = np.where(valid, band, 0)
-                count = count + valid.sum(axis=(0, 1))
-            total = total + band.sum(axis=(0, 1), dtype=np.float64)
-        if not first.normalized:
-            count = height * self.source.width
-        with np.errstate(invalid="ignore", divide="ignore"):  # no valid sample: NaN
-            means = np.asarray(total) / count
-        return means.astype(first.spec.dtype)
+            for index, (chain, read) in enumerate(chains):
+                if not wanted[index]:
+                    continue
+                band = read(rows)
+                if chain.links[0].first.normalized:
+                    valid = np.isfinite(band)
+                    if self.mask is not None:
+                        valid &= self.mask[rows][..., np.newaxis]
+                    band = np.where(valid, band, 0)
+                    counts[index] = counts[index] + valid.sum(axis=(0, 1))
+                totals[index] = totals[index] + band.sum(axis=(0, 1), dtype=np.float64)
+        fills: list[np.ndarray | None] = []
+        for index, (chain, _) in enumerate(chains):
+            if not wanted[index]:
+                fills.append(None)
+                continue
+            first = chain.links[0].first
+            count = counts[index] if first.normalized else height * self.source.width
+            with np.errstate(invalid="ignore", divide="ignore"):  # no valid sample: NaN
+                means = np.asarray(totals[index]) / count
+            fills.append(means.astype(first.spec.dtype))
+        return fills
 
     def _check(
         self,
