@@ -126,3 +126,23 @@ def test_a_worker_killed_while_tasks_run_loses_no_file(tmp_path: Path) -> None:
         with Image.open(out / name) as image:
             image.load()
         assert (out / name).read_bytes() == reference, name  # same input, same whole output
+
+
+def test_a_scheduler_nobody_listens_at_is_one_clear_error(tmp_path: Path) -> None:
+    """Nothing listens on this port: the run says which address it could not reach and
+    how to start a scheduler, and writes nothing."""
+    import socket
+
+    with socket.socket() as probe:  # a free port, closed again
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    photos = tmp_path / "in"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (16, 12), (40, 80, 120)).save(photos / name)
+    result = imconv("apply", "blur", photos, "-o", tmp_path / "out",
+                    "--scheduler", f"tcp://127.0.0.1:{port}", expect=None)  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert f"cannot reach the Dask scheduler at 'tcp://127.0.0.1:{port}'" in result.stderr
+    assert "dask scheduler" in result.stderr  # the hint
+    assert not list((tmp_path / "out").glob("*.png"))

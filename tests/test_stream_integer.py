@@ -129,3 +129,23 @@ def test_rounding_is_half_to_even_for_every_sum(shift: int) -> None:
     rounded = kernel.rounded(sums.copy())
     expected = np.clip(np.rint(sums.astype(np.float64) / (1 << shift)), 0, 255)
     np.testing.assert_array_equal(rounded, expected)
+
+
+def test_the_timing_table_says_the_step_ran_in_integers(tmp_path: Path) -> None:
+    from helpers import imconv as command
+
+    source = small_image(tmp_path, size=(64, 48))
+    shown = command("apply", "blur", source, "-o", tmp_path / "out.png", "--timing").stderr
+    assert "integer" in shown
+    assert "run exactly in int16 on the 8-bit samples, sums / 8" in shown.replace("\n", " ")
+
+
+def test_the_canvas_takes_stored_rows_only_for_8_bit_grey_or_colour() -> None:
+    from imconv.images import Canvas, plan_output
+
+    deep = Canvas(plan_output("out.png", channels=1, mode="I;16"), height=2, width=3, channels=1)
+    with pytest.raises(ValueError, match="integer L or RGB rows, not for I;16"):
+        deep.put_stored(0, np.zeros((2, 3, 1), np.int16))
+    grey = Canvas(plan_output("out.png", channels=1), height=2, width=3, channels=1)
+    grey.put_stored(0, np.full((2, 3, 1), 7, np.int16))
+    assert grey.stored_samples().tolist() == [[[7]] * 3] * 2
